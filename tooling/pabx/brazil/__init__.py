@@ -1,0 +1,1 @@
+"""Brazilian telephony and registry facts: DDDs, CPF/CNPJ, numbering plan, billing cadence."""

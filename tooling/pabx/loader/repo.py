@@ -1,0 +1,322 @@
+"""Load the whole repository into models, collecting every syntax and schema problem.
+
+`load_repository` never raises for a user's mistake: it returns what it could load and a
+report. `load_valid_repository` is for commands that need a valid repository (render, plan):
+it runs the cross-file rules too and raises UserError with all problems when there are errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from pabx.errors import Problem, Report, Severity, UserError
+from pabx.loader.layout import Kind, discover, schema_reference, state_dir
+from pabx.loader.yamlpos import YamlSyntaxError, field_label, locate, parse
+from pabx.model import HostVars, Inventory, NumberEntry, Plan, Platform, Route, Tenant, Trunk
+
+MODELS: dict[Kind, Any] = {
+    Kind.PLATFORM: Platform,
+    Kind.INVENTORY: Inventory,
+    Kind.TRUNK: Trunk,
+    Kind.PLAN: Plan,
+    Kind.ROUTE: Route,
+    Kind.TENANT: Tenant,
+    Kind.NUMBERS: list[NumberEntry],
+}
+_ADAPTERS: dict[Kind, TypeAdapter[Any]] = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
+
+def _code_fingerprint() -> str:
+    """The cache is only as good as the code that filled it: key it by the loader and models."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for folder in ("loader", "model", "brazil"):
+        for source in sorted((package / folder).glob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+CACHE_VERSION = _code_fingerprint()
+
+
+@dataclass
+class Document:
+    """One YAML file: its path relative to the repo, its kind, and its positioned data."""
+
+    path: str
+    kind: Kind | None
+    data: Any
+    text_sha: str
+
+    def where(self, loc: Sequence[Any], *, key: bool = False) -> tuple[int, int]:
+        return locate(self.data, loc, key=key)
+
+    def problem(
+        self,
+        loc: Sequence[Any],
+        message: str,
+        rule: str,
+        *,
+        key: bool = False,
+        severity: Severity = Severity.ERROR,
+    ) -> Problem:
+        line, col = self.where(loc, key=key)
+        return Problem(self.path, line, col, field_label(self.data, loc), message, rule, severity)
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
+
+
+_FOLDER_OF = {Kind.TENANT: "tenants", Kind.PLAN: "plans", Kind.ROUTE: "routes", Kind.TRUNK: "inventory/trunks"}
+
+
+@dataclass
+class NumberSite:
+    """Where one DID entry stands: its file, its index in the list, and the entry."""
+
+    doc: Document
+    index: int
+    entry: NumberEntry
+
+
+@dataclass
+class Repository:
+    root: Path
+    docs: dict[str, Document] = field(default_factory=dict)
+    platform: Platform | None = None
+    inventory: Inventory | None = None
+    servers: dict[str, HostVars] = field(default_factory=dict)
+    trunks: dict[str, Trunk] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    number_sites: list[NumberSite] = field(default_factory=list)
+    other_docs: list[Document] = field(default_factory=list)
+    invalid: set[str] = field(default_factory=set)
+
+    @property
+    def numbers(self) -> dict[str, NumberEntry]:
+        """DIDs by number (the first entry wins when a number is duplicated, an error anyway)."""
+        out: dict[str, NumberEntry] = {}
+        for site in self.number_sites:
+            out.setdefault(site.entry.number, site.entry)
+        return out
+
+    def doc_of(self, kind: Kind, slug: str) -> Document:
+        return self.docs[f"{_FOLDER_OF[kind]}/{slug}.yaml"]
+
+    def is_invalid(self, kind: Kind, slug: str) -> bool:
+        """The file for `slug` exists but did not load (its own errors are already reported)."""
+        return f"{_FOLDER_OF[kind]}/{slug}.yaml" in self.invalid
+
+    def numbers_of(self, tenant: str) -> list[NumberEntry]:
+        return [s.entry for s in self.number_sites if s.entry.owner == tenant]
+
+
+def _pydantic_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        is_key = False
+        if loc and loc[-1] == "[key]":
+            loc.pop()
+            is_key = True
+        kind = err["type"]
+        message = str(err["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if kind == "extra_forbidden":
+            is_key = True
+            message = "unknown key" + _expected_keys(doc, loc)
+        elif kind == "missing":
+            message = "required field is missing"
+        problems.append(doc.problem(loc, message, "unknown-key" if kind == "extra_forbidden" else "schema", key=is_key))
+    return problems
+
+
+def _expected_keys(doc: Document, loc: list[Any]) -> str:
+    """Name the keys the model accepts at `loc`'s parent, to turn a typo into a fix."""
+    if doc.kind is None:
+        return ""
+    schema_owner: Any = MODELS[doc.kind]
+    fields: dict[str, Any] | None = None
+    for part in loc[:-1]:
+        model = _model_of(schema_owner)
+        if model is not None and isinstance(part, str) and part in model.model_fields:
+            schema_owner = model.model_fields[part].annotation
+        elif isinstance(part, int | str):
+            schema_owner = _inner(schema_owner)
+    model = _model_of(schema_owner)
+    if model is not None:
+        fields = model.model_fields
+    return f"; expected one of: {', '.join(fields)}" if fields else ""
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _inner(annotation: Any) -> Any:
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    return args[-1] if args else annotation
+
+
+def _read_file(rel: str, kind: Kind | None, raw: bytes) -> tuple[Document | None, Any, list[Problem]]:
+    """Parse and model one file. Returns (document, model or None, problems)."""
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, None, [Problem(rel, 1, 1, "", f"not UTF-8 text ({exc.reason})", "yaml-syntax")]
+    try:
+        data, problems = parse(text, rel)
+    except YamlSyntaxError as exc:
+        return None, None, [exc.problem]
+    doc = Document(rel, kind, data, sha)
+    if kind is None:
+        return doc, None, problems
+    problems = [*problems, *_schema_header(rel, kind, text)]
+    if data is None:
+        return doc, None, [*problems, Problem(rel, 1, 1, "", "the file is empty", "schema")]
+    try:
+        model = _ADAPTERS[kind].validate_python(data)
+    except ValidationError as exc:
+        return doc, None, [*problems, *_pydantic_problems(doc, exc)]
+    return doc, model, problems
+
+
+def _schema_header(rel: str, kind: Kind, text: str) -> list[Problem]:
+    """SPEC 9: each data file starts with the comment that points editors at its JSON Schema."""
+    expected = schema_reference(rel, kind)
+    first = text.split("\n", 1)[0].strip()
+    if first == expected:
+        return []
+    return [Problem(rel, 1, 1, "", f"the first line should be '{expected}' (editor validation)",
+                    "schema-header", Severity.WARNING)]
+
+
+class _FileCache:
+    """Parsed documents and models keyed by file content, kept in the state directory.
+
+    A hit skips YAML parsing and model validation for an unchanged file; a miss (or an
+    unreadable cache) just reads the file, so a cold run is always correct.
+    """
+
+    def __init__(self, root: Path, enabled: bool) -> None:
+        self.path = state_dir(root) / "cache" / "repository.pickle"
+        self.enabled = enabled
+        self.entries: dict[str, Any] = {}
+        self.dirty = False
+        if enabled and self.path.is_file():
+            try:
+                with self.path.open("rb") as fh:
+                    stored = pickle.load(fh)
+                if stored.get("version") == CACHE_VERSION:
+                    self.entries = stored["entries"]
+            except Exception:  # a corrupt cache is only a slower run
+                self.entries = {}
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key) if self.enabled else None
+
+    def put(self, key: str, value: Any) -> None:
+        if self.enabled:
+            self.entries[key] = value
+            self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        if not (self.enabled and (self.dirty or set(self.entries) - keep)):
+            return
+        entries = {k: v for k, v in self.entries.items() if k in keep}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump({"version": CACHE_VERSION, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+
+
+def _cache_key(rel: str, kind: Kind | None, raw: bytes) -> str:
+    return hashlib.sha256(f"{rel}\0{kind}\0".encode() + raw).hexdigest()
+
+
+def load_repository(root: Path, report: Report, *, use_cache: bool = True) -> Repository:
+    """Read every data file of the repository at `root`; problems go into `report`."""
+    root = root.resolve()
+    repo = Repository(root=root)
+    modeled, others, unexpected = discover(root)
+    cache = _FileCache(root, use_cache and os.environ.get("PABX_NO_CACHE") != "1")
+    used: set[str] = set()
+    for rel in unexpected:
+        report.add(
+            Problem(rel, 1, 1, "", "not a .yaml file: pabx ignores it (rename it to .yaml or move it)",
+                    "unexpected-file", Severity.WARNING)
+        )
+    for rel, kind in [*modeled, *((rel, None) for rel in others)]:
+        raw = (root / rel).read_bytes()
+        key = _cache_key(rel, kind, raw)
+        cached = cache.get(key)
+        if cached is None:
+            cached = _read_file(rel, kind, raw)
+            cache.put(key, cached)
+        used.add(key)
+        doc, model, problems = cached
+        report.extend(problems)
+        if doc is None:
+            repo.invalid.add(rel)
+            continue
+        if kind is None:
+            repo.other_docs.append(doc)
+            continue
+        repo.docs[rel] = doc
+        if model is not None:
+            _attach(repo, doc, kind, model)
+        else:
+            repo.invalid.add(rel)
+    cache.save(used)
+    if repo.inventory is not None:
+        repo.servers = repo.inventory.servers()
+    return repo
+
+
+def _attach(repo: Repository, doc: Document, kind: Kind, model: Any) -> None:
+    stem = doc.stem
+    if kind is Kind.PLATFORM:
+        repo.platform = model
+    elif kind is Kind.INVENTORY:
+        repo.inventory = model
+    elif kind is Kind.TRUNK:
+        repo.trunks[stem] = model
+    elif kind is Kind.PLAN:
+        repo.plans[stem] = model
+    elif kind is Kind.ROUTE:
+        repo.routes[stem] = model
+    elif kind is Kind.TENANT:
+        repo.tenants[stem] = model
+    elif kind is Kind.NUMBERS:
+        repo.number_sites.extend(NumberSite(doc, i, entry) for i, entry in enumerate(model))
+
+
+def load_valid_repository(root: Path) -> tuple[Repository, Report]:
+    """Load and validate; raise UserError carrying every problem when anything is an error."""
+    from pabx.validate import run_rules  # the rules need the loaded repository
+
+    report = Report()
+    repo = load_repository(root, report)
+    run_rules(repo, report)
+    if not report.ok:
+        raise UserError(f"the repository at {root} is not valid ({len(report.errors)} errors)", report.sorted())
+    return repo, report

@@ -1,0 +1,71 @@
+"""Servers (`inventory/hosts.yml`): a standard Ansible YAML inventory with pabx host vars.
+
+Asterisk servers are the hosts of the `asterisk` group (and its child groups); pabx reads only
+its own `pabx_*` variables and leaves every `ansible_*` variable to Ansible. Group vars of the
+groups above a host apply to it, as Ansible would apply them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, RootModel, model_validator
+
+from pabx.model.common import Strict
+
+SERVER_GROUP = "asterisk"
+
+
+class Capacity(Strict):
+    concurrent_calls: int = Field(ge=1, title="Chamadas simultâneas", description="Calls this server can carry at once")
+    tenants: int | None = Field(None, ge=1, title="Clientes", description="Maximum tenants placed on this server")
+
+
+class HostVars(Strict):
+    """Variables of one host. `ansible_*` pass through untouched; `pabx_*` are checked here."""
+
+    model_config = Strict.model_config | {"extra": "allow"}
+
+    pabx_capacity: Capacity | None = Field(None, title="Capacidade")
+    pabx_sip_address: str | None = Field(None, title="Endereço SIP", description="Address phones and carriers reach")
+    pabx_site: str | None = Field(None, title="Local")
+
+    @model_validator(mode="after")
+    def _only_ansible_extras(self) -> HostVars:
+        for key in self.model_extra or {}:
+            if not key.startswith("ansible_"):
+                raise ValueError(
+                    f"unknown host variable {key!r}: pabx knows pabx_capacity, pabx_sip_address, "
+                    "pabx_site; Ansible's own variables start with ansible_"
+                )
+        return self
+
+
+class Group(Strict):
+    hosts: dict[str, HostVars | None] | None = Field(None, title="Hosts")
+    vars: HostVars | None = Field(None, title="Variáveis")
+    children: dict[str, Group | None] | None = Field(None, title="Grupos filhos")
+
+
+class Inventory(RootModel[dict[str, Group | None]]):
+    """The whole inventory file: top-level groups (usually just `all`)."""
+
+    def servers(self, group: str = SERVER_GROUP) -> dict[str, HostVars]:
+        """Hosts of `group` and its descendants, with ancestors' vars merged under host vars."""
+        found: dict[str, dict[str, Any]] = {}
+
+        def walk(name: str, node: Group | None, inherited: dict[str, Any], inside: bool) -> None:
+            if node is None:
+                return
+            here = {**inherited, **(node.vars.model_dump(exclude_unset=True) if node.vars else {})}
+            inside = inside or name == group
+            for host, hv in (node.hosts or {}).items():
+                if inside:
+                    merged = {**here, **(hv.model_dump(exclude_unset=True) if hv else {})}
+                    found.setdefault(host, {}).update(merged)
+            for child, sub in (node.children or {}).items():
+                walk(child, sub, here, inside)
+
+        for name, node in self.root.items():
+            walk(name, node, {}, False)
+        return {host: HostVars.model_validate(values) for host, values in sorted(found.items())}
