@@ -53,11 +53,14 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+EMERGENCY_DEFAULT = frozenset(str(n) for n in range(190, 200))
+
+
 def classify(
     dialed: str,
     *,
     own_ddd: str | None = None,
-    emergency: frozenset[str] = frozenset(str(n) for n in range(190, 200)),
+    emergency: frozenset[str] = EMERGENCY_DEFAULT,
     accept_ddd_without_zero: bool = True,
 ) -> Dialed:
     """What the digits an extension dialed mean.

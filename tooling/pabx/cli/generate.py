@@ -14,7 +14,9 @@ from pabx.generate import GeneratorSpec, generate_platform
 @click.option("--extensions-per-tenant", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--numbers-per-tenant", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same files).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write."
+)
 def command(tenants: int, extensions_per_tenant: int, numbers_per_tenant: int, seed: int, out: Path) -> None:
     """Write a valid synthetic repository (inventory, plans, routes, tenants, numbers).
 

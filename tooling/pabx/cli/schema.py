@@ -13,7 +13,9 @@ from pabx.schema import stale_schemas, write_schemas
 
 @click.command("schema")
 @repo_option
-@click.option("--check", is_flag=True, help="Only check that the committed schemas are current (exit 1 if not).")
+@click.option(
+    "--check", is_flag=True, help="Only check that the committed schemas are current (exit 1 if not)."
+)
 def command(repo: Path, check: bool) -> None:
     """Generate schemas/<kind>.schema.json from the models.
 

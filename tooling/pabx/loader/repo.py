@@ -33,6 +33,7 @@ MODELS: dict[Kind, Any] = {
 }
 _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
 
+
 def _code_fingerprint() -> str:
     """The cache is only as good as the code that filled it: key it by the loader and models."""
     digest = hashlib.sha256()
@@ -75,7 +76,12 @@ class Document:
         return Path(self.path).stem
 
 
-_FOLDER_OF = {Kind.TENANT: "tenants", Kind.PLAN: "plans", Kind.ROUTE: "routes", Kind.TRUNK: "inventory/trunks"}
+_FOLDER_OF = {
+    Kind.TENANT: "tenants",
+    Kind.PLAN: "plans",
+    Kind.ROUTE: "routes",
+    Kind.TRUNK: "inventory/trunks",
+}
 
 
 @dataclass
@@ -138,7 +144,9 @@ def _pydantic_problems(doc: Document, exc: ValidationError) -> list[Problem]:
             message = "unknown key" + _expected_keys(doc, loc)
         elif kind == "missing":
             message = "required field is missing"
-        problems.append(doc.problem(loc, message, "unknown-key" if kind == "extra_forbidden" else "schema", key=is_key))
+        problems.append(
+            doc.problem(loc, message, "unknown-key" if kind == "extra_forbidden" else "schema", key=is_key)
+        )
     return problems
 
 
@@ -205,8 +213,17 @@ def _schema_header(rel: str, kind: Kind, text: str) -> list[Problem]:
     first = text.split("\n", 1)[0].strip()
     if first == expected:
         return []
-    return [Problem(rel, 1, 1, "", f"the first line should be '{expected}' (editor validation)",
-                    "schema-header", Severity.WARNING)]
+    return [
+        Problem(
+            rel,
+            1,
+            1,
+            "",
+            f"the first line should be '{expected}' (editor validation)",
+            "schema-header",
+            Severity.WARNING,
+        )
+    ]
 
 
 class _FileCache:
@@ -262,8 +279,15 @@ def load_repository(root: Path, report: Report, *, use_cache: bool = True) -> Re
     used: set[str] = set()
     for rel in unexpected:
         report.add(
-            Problem(rel, 1, 1, "", "not a .yaml file: pabx ignores it (rename it to .yaml or move it)",
-                    "unexpected-file", Severity.WARNING)
+            Problem(
+                rel,
+                1,
+                1,
+                "",
+                "not a .yaml file: pabx ignores it (rename it to .yaml or move it)",
+                "unexpected-file",
+                Severity.WARNING,
+            )
         )
     for rel, kind in [*modeled, *((rel, None) for rel in others)]:
         raw = (root / rel).read_bytes()
@@ -318,5 +342,7 @@ def load_valid_repository(root: Path) -> tuple[Repository, Report]:
     repo = load_repository(root, report)
     run_rules(repo, report)
     if not report.ok:
-        raise UserError(f"the repository at {root} is not valid ({len(report.errors)} errors)", report.sorted())
+        raise UserError(
+            f"the repository at {root} is not valid ({len(report.errors)} errors)", report.sorted()
+        )
     return repo, report

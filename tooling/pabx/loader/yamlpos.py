@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from pabx.errors import Problem
 
@@ -71,7 +71,7 @@ def _mark(node: Node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _PositionLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _PositionLoader(_BaseLoader):
     """Safe loader that builds YMap/YList and records duplicate keys instead of overwriting."""
 
     def __init__(self, stream: str, path: str) -> None:
@@ -90,7 +90,9 @@ class _PositionLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 hash(key)
             except TypeError:
                 self.duplicates.append(
-                    Problem(self.path, *_mark(key_node), "", "a mapping key must be a plain value", "yaml-syntax")
+                    Problem(
+                        self.path, *_mark(key_node), "", "a mapping key must be a plain value", "yaml-syntax"
+                    )
                 )
                 continue
             if key in result:
@@ -227,7 +229,9 @@ def field_label(data: Any, loc: Sequence[Any]) -> str:
         else:
             out += f".{part}" if out else str(part)
             if isinstance(node, dict):
-                real = part if part in node else _alternate_key(node, part) if isinstance(node, YMap) else None
+                real = (
+                    part if part in node else _alternate_key(node, part) if isinstance(node, YMap) else None
+                )
                 node = node.get(real) if real is not None else None
             else:
                 node = None

@@ -17,8 +17,12 @@ SERVER_GROUP = "asterisk"
 
 
 class Capacity(Strict):
-    concurrent_calls: int = Field(ge=1, title="Chamadas simultâneas", description="Calls this server can carry at once")
-    tenants: int | None = Field(None, ge=1, title="Clientes", description="Maximum tenants placed on this server")
+    concurrent_calls: int = Field(
+        ge=1, title="Chamadas simultâneas", description="Calls this server can carry at once"
+    )
+    tenants: int | None = Field(
+        None, ge=1, title="Clientes", description="Maximum tenants placed on this server"
+    )
 
 
 class HostVars(Strict):
@@ -27,7 +31,9 @@ class HostVars(Strict):
     model_config = Strict.model_config | {"extra": "allow"}
 
     pabx_capacity: Capacity | None = Field(None, title="Capacidade")
-    pabx_sip_address: str | None = Field(None, title="Endereço SIP", description="Address phones and carriers reach")
+    pabx_sip_address: str | None = Field(
+        None, title="Endereço SIP", description="Address phones and carriers reach"
+    )
     pabx_site: str | None = Field(None, title="Local")
 
     @model_validator(mode="after")

@@ -15,7 +15,9 @@ class NumberEntry(Strict):
         False, title="Tarifação reversa", description="Accept collect calls to this number (the owner pays)"
     )
     destination: Destination | None = Field(
-        None, title="Destino", description="Inbound destination inside the owner: extension:, queue:, ivr:, voicemail:"
+        None,
+        title="Destino",
+        description="Inbound destination inside the owner: extension:, queue:, ivr:, voicemail:",
     )
     description: Text | None = Field(None, title="Descrição")
 

@@ -21,7 +21,9 @@ class Limits(Strict):
 class Billing(Strict):
     """The billing cadence, 30/6 by default: free under 3 s, minimum 30 s, then 6 s steps."""
 
-    free_under_s: int = Field(3, ge=0, title="Franquia (s)", description="Calls with billsec below this are free")
+    free_under_s: int = Field(
+        3, ge=0, title="Franquia (s)", description="Calls with billsec below this are free"
+    )
     minimum_s: int = Field(30, ge=0, title="Mínimo (s)", description="Minimum billed seconds")
     increment_s: int = Field(6, ge=1, title="Incremento (s)", description="Billing step after the minimum")
 

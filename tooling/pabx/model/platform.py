@@ -58,7 +58,9 @@ class Dialing(Strict):
     """Settings of the numbering plan where sources disagree (domain/brazil.md, configurable)."""
 
     accept_ddd_without_zero: bool = Field(
-        True, title="Aceitar DDD sem 0", description="Accept DDD + number (10/11 digits) without the leading 0"
+        True,
+        title="Aceitar DDD sem 0",
+        description="Accept DDD + number (10/11 digits) without the leading 0",
     )
     service_patterns: list[Annotated[str, AfterValidator(_pattern)]] = Field(
         default_factory=lambda: ["1XX", "10XXX", "105X", "106X"],
@@ -83,4 +85,6 @@ class Platform(Strict):
     support_email: Email | None = Field(None, title="E-mail do suporte")
     smtp: Smtp | None = Field(None, title="SMTP")
     dialing: Dialing = Field(default_factory=Dialing, title="Plano de numeração")
-    releases_kept: int = Field(5, ge=1, le=50, title="Versões mantidas", description="Releases kept per server for rollback")
+    releases_kept: int = Field(
+        5, ge=1, le=50, title="Versões mantidas", description="Releases kept per server for rollback"
+    )

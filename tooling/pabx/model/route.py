@@ -18,7 +18,9 @@ class Route(Strict):
     def _every_class(self) -> Route:
         missing = [c.value for c in CALL_CLASSES if c not in self.trunks]
         if missing:
-            raise ValueError(f"trunks must name a trunk (or null) for every class; missing: {', '.join(missing)}")
+            raise ValueError(
+                f"trunks must name a trunk (or null) for every class; missing: {', '.join(missing)}"
+            )
         return self
 
     def trunk_for(self, call_class: CallClass) -> str | None:

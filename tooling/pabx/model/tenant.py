@@ -97,7 +97,9 @@ class Extension(Strict):
         title="Classes de saída",
         description="Outbound classes this extension may call (also limited by the plan); default: the plan's",
     )
-    caller_id: Did | None = Field(None, title="Identificador de chamada (Bina)", description="A number the tenant owns")
+    caller_id: Did | None = Field(
+        None, title="Identificador de chamada (Bina)", description="A number the tenant owns"
+    )
     voicemail: bool = Field(False, title="Correio de voz")
     sip_rotation: int = Field(
         0, ge=0, title="Rotação da senha SIP", description="Bump to derive a new SIP password for the phone"
@@ -109,8 +111,12 @@ class Queue(Strict):
     name: Text = Field(title="Nome")
     strategy: QueueStrategy = Field(QueueStrategy.RINGALL, title="Estratégia")
     members: list[InternalNumber] = Field(title="Membros", description="Extensions of this tenant")
-    timeout: int = Field(30, ge=1, le=3600, title="Tempo limite (s)", description="Seconds before the overflow")
-    overflow: Destination | None = Field(None, title="Transbordo", description="Where calls go after the timeout")
+    timeout: int = Field(
+        30, ge=1, le=3600, title="Tempo limite (s)", description="Seconds before the overflow"
+    )
+    overflow: Destination | None = Field(
+        None, title="Transbordo", description="Where calls go after the timeout"
+    )
 
 
 class Ivr(Strict):
@@ -120,10 +126,16 @@ class Ivr(Strict):
     options: dict[Annotated[str, BeforeValidator(_digit_key), AfterValidator(_digit)], Destination] = Field(
         title="Opções", description="Key pressed -> destination"
     )
-    wait_s: int = Field(5, ge=1, le=60, title="Espera (s)", description="Seconds to wait for a key after the greeting")
-    timeout: Destination | None = Field(None, title="Destino sem digitação", description="When no key is pressed")
+    wait_s: int = Field(
+        5, ge=1, le=60, title="Espera (s)", description="Seconds to wait for a key after the greeting"
+    )
+    timeout: Destination | None = Field(
+        None, title="Destino sem digitação", description="When no key is pressed"
+    )
     invalid: Destination | None = Field(
-        None, title="Destino para opção inválida", description="When a key with no option is pressed (default: repeat once, then hang up)"
+        None,
+        title="Destino para opção inválida",
+        description="When a key with no option is pressed (default: repeat once, then hang up)",
     )
 
 
@@ -140,9 +152,14 @@ class Tenant(Strict):
     plan: Slug = Field(title="Plano")
     due_date: dt.date | None = Field(None, title="Data de vencimento")
     server: Slug = Field(title="Servidor", description="Asterisk server of the inventory serving this tenant")
-    caller_id: Did | None = Field(None, title="Identificador de chamada padrão", description="A number the tenant owns")
+    caller_id: Did | None = Field(
+        None, title="Identificador de chamada padrão", description="A number the tenant owns"
+    )
     access_rotation: int = Field(
-        0, ge=0, title="Senha (rotação do acesso)", description="Bump to publish a new Painel do usuário address"
+        0,
+        ge=0,
+        title="Senha (rotação do acesso)",
+        description="Bump to publish a new Painel do usuário address",
     )
     contact_details: ContactDetails = Field(default_factory=ContactDetails, title="Contato")
     extensions: list[Extension] = Field(default_factory=list, title="Ramais")

@@ -80,10 +80,14 @@ class Trunk(Strict):
     )
     registration: bool = Field(False, title="Registro", description="Send REGISTER to the carrier")
     match: list[Host] = Field(
-        default_factory=list, title="Endereços de origem", description="Source addresses identifying the carrier (default: host)"
+        default_factory=list,
+        title="Endereços de origem",
+        description="Source addresses identifying the carrier (default: host)",
     )
     number_format: NumberFormat = Field(NumberFormat.NATIONAL, title="Formato do número")
-    csp: Annotated[str, AfterValidator(_csp)] | None = Field(None, title="CSP", description="Carrier selection code")
+    csp: Annotated[str, AfterValidator(_csp)] | None = Field(
+        None, title="CSP", description="Carrier selection code"
+    )
     codecs: list[Annotated[str, AfterValidator(_codec)]] = Field(
         default_factory=lambda: ["alaw", "ulaw"], title="Codecs"
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pabx.errors import Report
 from pathlib import Path
 
+from pabx.errors import Report
 from pabx.loader.repo import Repository, load_repository
 from pabx.validate import fleet, identity, internal, numbers, references, secrets  # noqa: F401  (registers)
 from pabx.validate.registry import RULES, all_rule_docs

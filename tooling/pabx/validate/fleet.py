@@ -57,14 +57,18 @@ def server_capacity(repo: Repository) -> Iterator[Problem]:
         loc = _host_loc(doc.data, name)
         if calls[name] > cap.concurrent_calls:
             yield doc.problem(
-                loc, f"tenants placed on {name} may open {calls[name]} concurrent calls; capacity is "
+                loc,
+                f"tenants placed on {name} may open {calls[name]} concurrent calls; capacity is "
                 f"{cap.concurrent_calls} ({calls[name] * 100 // cap.concurrent_calls}%)",
-                "server-capacity", severity=Severity.WARNING,
+                "server-capacity",
+                severity=Severity.WARNING,
             )
         if cap.tenants is not None and count[name] > cap.tenants:
             yield doc.problem(
-                loc, f"{count[name]} tenants placed on {name}; capacity is {cap.tenants}",
-                "server-capacity", severity=Severity.WARNING,
+                loc,
+                f"{count[name]} tenants placed on {name}; capacity is {cap.tenants}",
+                "server-capacity",
+                severity=Severity.WARNING,
             )
 
 

@@ -39,12 +39,17 @@ def service_code_unique(repo: Repository) -> Iterator[Problem]:
             seen[tenant.service_code] = slug
 
 
-@rule("file-slug", "file names of tenants, plans, routes and trunks are slugs (they become names on the wire)")
+@rule(
+    "file-slug", "file names of tenants, plans, routes and trunks are slugs (they become names on the wire)"
+)
 def file_slug(repo: Repository) -> Iterator[Problem]:
     for doc in repo.docs.values():
         if doc.kind in (Kind.TENANT, Kind.PLAN, Kind.ROUTE, Kind.TRUNK) and not SLUG_RE.match(doc.stem):
             yield Problem(
-                doc.path, 1, 1, "",
+                doc.path,
+                1,
+                1,
+                "",
                 f"file name {doc.stem!r} is not a slug: lowercase letters, digits and '-' "
                 "(the tenant slug names its endpoints and contexts)",
                 "file-slug",
@@ -66,7 +71,9 @@ def document_check(repo: Repository) -> Iterator[Problem]:
         valid = is_valid_cpf(tenant.document) if kind is DocumentKind.CPF else is_valid_cnpj(tenant.document)
         if not valid:
             yield doc.problem(
-                ["document"], f"{kind.value.upper()} {tenant.document} has wrong check digits", "document-check"
+                ["document"],
+                f"{kind.value.upper()} {tenant.document} has wrong check digits",
+                "document-check",
             )
 
 

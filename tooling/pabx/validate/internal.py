@@ -30,7 +30,9 @@ def internal_number_unique(repo: Repository) -> Iterator[Problem]:
         seen: dict[str, str] = {}
         for loc, number, what in _internal_numbers(tenant):
             if number in seen:
-                yield doc.problem(loc, f"{number} is already used by {seen[number]} {number}", "internal-number-unique")
+                yield doc.problem(
+                    loc, f"{number} is already used by {seen[number]} {number}", "internal-number-unique"
+                )
             else:
                 seen[number] = what
 
@@ -51,7 +53,10 @@ def reserved_reason(number: str, dialing: Dialing) -> str | None:
     return None
 
 
-@rule("internal-number-reserved", "internal numbers do not collide with emergency, service, feature or outside numbers")
+@rule(
+    "internal-number-reserved",
+    "internal numbers do not collide with emergency, service, feature or outside numbers",
+)
 def internal_number_reserved(repo: Repository) -> Iterator[Problem]:
     dialing = repo.platform.dialing if repo.platform else Dialing()
     for slug, tenant in sorted(repo.tenants.items()):
@@ -89,16 +94,22 @@ def caller_id_owned(repo: Repository) -> Iterator[Problem]:
         if tenant.caller_id:
             candidates.append((["caller_id"], tenant.caller_id))
         candidates += [
-            (["extensions", i, "caller_id"], e.caller_id) for i, e in enumerate(tenant.extensions) if e.caller_id
+            (["extensions", i, "caller_id"], e.caller_id)
+            for i, e in enumerate(tenant.extensions)
+            if e.caller_id
         ]
         for loc, number in candidates:
             owner = owners.get(number, "")
             if owner == slug:
                 continue
-            why = "is not in numbers/" if number not in owners else (
-                "is Disponível (no owner)" if owner is None else f"belongs to {owner}"
+            why = (
+                "is not in numbers/"
+                if number not in owners
+                else ("is Disponível (no owner)" if owner is None else f"belongs to {owner}")
             )
-            yield doc.problem(loc, f"{number} {why}: a tenant may only present numbers it owns", "caller-id-owned")
+            yield doc.problem(
+                loc, f"{number} {why}: a tenant may only present numbers it owns", "caller-id-owned"
+            )
 
 
 @rule("caller-id-missing", "a tenant that may call out has a caller ID for every extension (warning)")
@@ -109,8 +120,11 @@ def caller_id_missing(repo: Repository) -> Iterator[Problem]:
         lacking = [e.number for e in tenant.extensions if not e.caller_id]
         if lacking:
             yield repo.doc_of(Kind.TENANT, slug).problem(
-                [], f"no default caller_id: outbound calls from {', '.join(lacking[:5])}"
-                f"{'…' if len(lacking) > 5 else ''} will be refused", "caller-id-missing", severity=Severity.WARNING,
+                [],
+                f"no default caller_id: outbound calls from {', '.join(lacking[:5])}"
+                f"{'…' if len(lacking) > 5 else ''} will be refused",
+                "caller-id-missing",
+                severity=Severity.WARNING,
             )
 
 
@@ -127,5 +141,6 @@ def extension_class_outside_plan(repo: Repository) -> Iterator[Problem]:
                     yield doc.problem(
                         ["extensions", i, "outbound", ci],
                         f"{cls.value} is not allowed by plan {tenant.plan}: calls of this class stay blocked",
-                        "extension-class-outside-plan", severity=Severity.WARNING,
+                        "extension-class-outside-plan",
+                        severity=Severity.WARNING,
                     )

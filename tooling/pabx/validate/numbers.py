@@ -18,7 +18,8 @@ def number_unique(repo: Repository) -> Iterator[Problem]:
         where = f"{site.doc.path}:{line}"
         if site.entry.number in first:
             yield site.doc.problem(
-                [site.index, "number"], f"{site.entry.number} is already defined at {first[site.entry.number]}",
+                [site.index, "number"],
+                f"{site.entry.number} is already defined at {first[site.entry.number]}",
                 "number-unique",
             )
         else:
@@ -51,10 +52,13 @@ def number_destination(repo: Repository) -> Iterator[Problem]:
         entry = site.entry
         if entry.owner and not entry.destination:
             yield site.doc.problem(
-                [site.index], f"{entry.number} is owned by {entry.owner} but has no destination", "number-destination"
+                [site.index],
+                f"{entry.number} is owned by {entry.owner} but has no destination",
+                "number-destination",
             )
         if not entry.owner and entry.destination:
             yield site.doc.problem(
-                [site.index, "destination"], f"{entry.number} is Disponível (no owner): remove its destination",
+                [site.index, "destination"],
+                f"{entry.number} is Disponível (no owner): remove its destination",
                 "number-destination",
             )

@@ -60,7 +60,9 @@ def ref_destination(repo: Repository) -> Iterator[Problem]:
             why = destination_error(owner, entry.destination)
             if why:
                 yield site.doc.problem(
-                    [site.index, "destination"], f"{entry.destination}: {why} ({entry.owner})", "ref-destination"
+                    [site.index, "destination"],
+                    f"{entry.destination}: {why} ({entry.owner})",
+                    "ref-destination",
                 )
 
 
@@ -73,12 +75,15 @@ def ref_queue_member(repo: Repository) -> Iterator[Problem]:
             for mi, member in enumerate(queue.members):
                 if tenant.extension(member) is None:
                     yield doc.problem(
-                        ["queues", qi, "members", mi], f"extension {member} does not exist in this tenant",
+                        ["queues", qi, "members", mi],
+                        f"extension {member} does not exist in this tenant",
                         "ref-queue-member",
                     )
                 if member in seen:
                     yield doc.problem(
-                        ["queues", qi, "members", mi], f"extension {member} is listed twice", "ref-queue-member"
+                        ["queues", qi, "members", mi],
+                        f"extension {member} is listed twice",
+                        "ref-queue-member",
                     )
                 seen.add(member)
 
@@ -94,7 +99,9 @@ def ref_plan(repo: Repository) -> Iterator[Problem]:
             )
 
 
-@rule("ref-server", "every tenant's server and every trunk's servers are Asterisk hosts of inventory/hosts.yml")
+@rule(
+    "ref-server", "every tenant's server and every trunk's servers are Asterisk hosts of inventory/hosts.yml"
+)
 def ref_server(repo: Repository) -> Iterator[Problem]:
     if repo.inventory is None:
         if HOSTS_FILE not in repo.docs and HOSTS_FILE not in repo.invalid:
@@ -103,14 +110,18 @@ def ref_server(repo: Repository) -> Iterator[Problem]:
     for slug, tenant in sorted(repo.tenants.items()):
         if tenant.server not in repo.servers and tenant.status is not Status.REMOVIDO:
             yield repo.doc_of(Kind.TENANT, slug).problem(
-                ["server"], f"server {tenant.server!r} is not in the asterisk group of {HOSTS_FILE}"
-                f"{_known(repo.servers)}", "ref-server",
+                ["server"],
+                f"server {tenant.server!r} is not in the asterisk group of {HOSTS_FILE}"
+                f"{_known(repo.servers)}",
+                "ref-server",
             )
     for name, trunk in sorted(repo.trunks.items()):
         for si, server in enumerate(trunk.servers):
             if server not in repo.servers:
                 yield repo.doc_of(Kind.TRUNK, name).problem(
-                    ["servers", si], f"server {server!r} is not in the asterisk group of {HOSTS_FILE}", "ref-server"
+                    ["servers", si],
+                    f"server {server!r} is not in the asterisk group of {HOSTS_FILE}",
+                    "ref-server",
                 )
 
 
@@ -119,7 +130,9 @@ def ref_route(repo: Repository) -> Iterator[Problem]:
     for site in repo.number_sites:
         if site.entry.route not in repo.routes and not repo.is_invalid(Kind.ROUTE, site.entry.route):
             yield site.doc.problem(
-                [site.index, "route"], f"route {site.entry.route!r} does not exist{_known(repo.routes)}", "ref-route"
+                [site.index, "route"],
+                f"route {site.entry.route!r} does not exist{_known(repo.routes)}",
+                "ref-route",
             )
 
 
@@ -129,7 +142,9 @@ def ref_trunk(repo: Repository) -> Iterator[Problem]:
         for call_class, trunk in route.trunks.items():
             if trunk is not None and trunk not in repo.trunks and not repo.is_invalid(Kind.TRUNK, trunk):
                 yield repo.doc_of(Kind.ROUTE, slug).problem(
-                    ["trunks", call_class.value], f"trunk {trunk!r} does not exist{_known(repo.trunks)}", "ref-trunk"
+                    ["trunks", call_class.value],
+                    f"trunk {trunk!r} does not exist{_known(repo.trunks)}",
+                    "ref-trunk",
                 )
 
 

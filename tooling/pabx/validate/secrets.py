@@ -54,7 +54,10 @@ def _walk(doc: Document, node: Any, path: list[Any]) -> Iterator[Problem]:
             yield from _walk(doc, item, [*path, i])
 
 
-@rule("secret-literal", "no secret-looking key (password, secret, senha, token…) with a literal value in data files")
+@rule(
+    "secret-literal",
+    "no secret-looking key (password, secret, senha, token…) with a literal value in data files",
+)
 def secret_literal(repo: Repository) -> Iterator[Problem]:
     for doc in [*repo.docs.values(), *repo.other_docs]:
         yield from _walk(doc, doc.data, [])
