@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@PABX_SECRET_KEY=$${PABX_SECRET_KEY:-demo-throwaway-key-not-for-production} \
-		$(BIN)/python -m pabx.demo
+		$(BIN)/pabx demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)

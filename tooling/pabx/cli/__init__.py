@@ -35,9 +35,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from pabx.cli import schema, summary, validate
+    from pabx.cli import demo, schema, summary, validate
 
-    for module in (validate, schema, summary):
+    for module in (validate, schema, summary, demo):
         main.add_command(module.command)
 
 

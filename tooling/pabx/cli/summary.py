@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from pabx.cli.options import repo_option
-from pabx.errors import UserError
-from pabx.loader import load_valid_repository
+from pabx.errors import Report, UserError
+from pabx.loader import Repository, load_valid_repository
 
 
 @click.command("summary")
@@ -20,6 +20,12 @@ def command(repo: Path) -> None:
     Example: pabx summary --repo .
     """
     loaded, report = load_valid_repository(repo)
+    if not loaded.tenants:
+        raise UserError(f"no tenants under {repo / 'tenants'}")
+    click.echo("\n".join(summary_lines(loaded, report)))
+
+
+def summary_lines(loaded: Repository, report: Report) -> list[str]:
     tenants = loaded.tenants.values()
     by_status = Counter(t.status.value for t in tenants)
     numbers = loaded.numbers
@@ -40,6 +46,4 @@ def command(repo: Path) -> None:
         f"{sum(1 for n in numbers.values() if n.reverse_billing)} com tarifação reversa)",
         f"  Avisos:            {len(report.warnings)}",
     ]
-    if not loaded.tenants:
-        raise UserError(f"no tenants under {repo / 'tenants'}")
-    click.echo("\n".join(lines))
+    return lines

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 
 class Strict(BaseModel):
@@ -86,7 +86,14 @@ def _internal_number(value: str) -> str:
     return value
 
 
-InternalNumber = Annotated[str, BeforeValidator(_digits_from_int), AfterValidator(_internal_number)]
+InternalNumber = Annotated[
+    str,
+    BeforeValidator(_digits_from_int),
+    AfterValidator(_internal_number),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": "^[1-9][0-9]{1,5}$"}, {"type": "integer", "minimum": 10}]}
+    ),
+]
 
 
 def _did(value: str) -> str:
@@ -98,7 +105,12 @@ def _did(value: str) -> str:
     return value
 
 
-Did = Annotated[str, BeforeValidator(_digits_from_int), AfterValidator(_did)]
+Did = Annotated[
+    str,
+    BeforeValidator(_digits_from_int),
+    AfterValidator(_did),
+    WithJsonSchema({"type": "string", "pattern": "^[1-9][1-9](?:[2-5][0-9]{7}|9[0-9]{8})$"}),
+]
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"

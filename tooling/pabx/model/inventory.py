@@ -17,6 +17,8 @@ SERVER_GROUP = "asterisk"
 
 
 class Capacity(Strict):
+    model_config = Strict.model_config | {"title": "Capacidade"}
+
     concurrent_calls: int = Field(
         ge=1, title="Chamadas simultâneas", description="Calls this server can carry at once"
     )
@@ -28,7 +30,7 @@ class Capacity(Strict):
 class HostVars(Strict):
     """Variables of one host. `ansible_*` pass through untouched; `pabx_*` are checked here."""
 
-    model_config = Strict.model_config | {"extra": "allow"}
+    model_config = Strict.model_config | {"extra": "allow", "title": "Variáveis do host"}
 
     pabx_capacity: Capacity | None = Field(None, title="Capacidade")
     pabx_sip_address: str | None = Field(
@@ -48,6 +50,8 @@ class HostVars(Strict):
 
 
 class Group(Strict):
+    model_config = Strict.model_config | {"title": "Grupo do inventário"}
+
     hosts: dict[str, HostVars | None] | None = Field(None, title="Hosts")
     vars: HostVars | None = Field(None, title="Variáveis")
     children: dict[str, Group | None] | None = Field(None, title="Grupos filhos")
@@ -55,6 +59,8 @@ class Group(Strict):
 
 class Inventory(RootModel[dict[str, Group | None]]):
     """The whole inventory file: top-level groups (usually just `all`)."""
+
+    model_config = {"title": "Inventário"}
 
     def servers(self, group: str = SERVER_GROUP) -> dict[str, HostVars]:
         """Hosts of `group` and its descendants, with ancestors' vars merged under host vars."""

@@ -8,6 +8,8 @@ from pabx.model.common import Destination, Did, Slug, Strict, Text
 
 
 class NumberEntry(Strict):
+    model_config = Strict.model_config | {"title": "Número"}
+
     number: Did = Field(title="DDD+Número", description="DDD followed by the subscriber number, digits only")
     route: Slug = Field(title="Rota", description="Route used by this number for outbound calls")
     owner: Slug | None = Field(None, title="Proprietário", description="Owning tenant; null = Disponível")

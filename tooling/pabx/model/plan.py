@@ -10,6 +10,8 @@ from pabx.model.common import CALL_CLASSES, CallClass, ClassKey, Strict, Text
 
 
 class Limits(Strict):
+    model_config = Strict.model_config | {"title": "Limites"}
+
     extensions: int = Field(ge=0, title="Ramais", description="Maximum number of extensions")
     queues: int = Field(ge=0, title="Grupos", description="Maximum number of queues (filas)")
     ivrs: int = Field(ge=0, title="Pré-atendimentos", description="Maximum number of IVRs (URAs)")
@@ -21,6 +23,8 @@ class Limits(Strict):
 class Billing(Strict):
     """The billing cadence, 30/6 by default: free under 3 s, minimum 30 s, then 6 s steps."""
 
+    model_config = Strict.model_config | {"title": "Cadência de tarifação"}
+
     free_under_s: int = Field(
         3, ge=0, title="Franquia (s)", description="Calls with billsec below this are free"
     )
@@ -29,6 +33,8 @@ class Billing(Strict):
 
 
 class Plan(Strict):
+    model_config = Strict.model_config | {"title": "Plano"}
+
     name: Text = Field(title="Plano")
     monthly_fee: Decimal = Field(ge=0, decimal_places=2, title="Mensalidade (R$)")
     limits: Limits = Field(title="Limites")

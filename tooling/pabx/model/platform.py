@@ -20,6 +20,8 @@ class SmtpSecurity(StrEnum):
 
 
 class Smtp(Strict):
+    model_config = Strict.model_config | {"title": "SMTP"}
+
     host: Host = Field(title="Servidor SMTP")
     port: int = Field(587, ge=1, le=65535, title="Porta")
     security: SmtpSecurity = Field(SmtpSecurity.STARTTLS, title="Segurança")
@@ -57,6 +59,8 @@ def _feature_code(value: str) -> str:
 class Dialing(Strict):
     """Settings of the numbering plan where sources disagree (domain/brazil.md, configurable)."""
 
+    model_config = Strict.model_config | {"title": "Plano de numeração"}
+
     accept_ddd_without_zero: bool = Field(
         True,
         title="Aceitar DDD sem 0",
@@ -78,6 +82,8 @@ class Dialing(Strict):
 
 
 class Platform(Strict):
+    model_config = Strict.model_config | {"title": "Plataforma"}
+
     name: Text = Field(title="Plataforma")
     domain: Host = Field(title="Domínio SIP")
     portal_url: Annotated[str, AfterValidator(_url)] = Field(title="Endereço do portal")

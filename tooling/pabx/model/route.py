@@ -8,6 +8,8 @@ from pabx.model.common import CALL_CLASSES, CallClass, ClassKey, Slug, Strict, T
 
 
 class Route(Strict):
+    model_config = Strict.model_config | {"title": "Rota"}
+
     name: Text = Field(title="Nome")
     trunks: dict[ClassKey, Slug | None] = Field(
         title="Troncos de saída",

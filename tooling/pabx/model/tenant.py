@@ -80,6 +80,8 @@ Sound = Annotated[str, AfterValidator(_sound)]
 
 
 class ContactDetails(Strict):
+    model_config = Strict.model_config | {"title": "Contato"}
+
     phone: Text | None = Field(None, title="Telefone")
     mobile: Text | None = Field(None, title="Celular")
     address: Text | None = Field(None, title="Endereço")
@@ -89,6 +91,8 @@ class ContactDetails(Strict):
 
 
 class Extension(Strict):
+    model_config = Strict.model_config | {"title": "Ramal"}
+
     number: InternalNumber = Field(title="Ramal")
     name: Text = Field(title="Nome")
     email: Email | None = Field(None, title="E-mail", description="Receives the missed-call notices")
@@ -107,6 +111,8 @@ class Extension(Strict):
 
 
 class Queue(Strict):
+    model_config = Strict.model_config | {"title": "Grupo"}
+
     number: InternalNumber = Field(title="Número do grupo")
     name: Text = Field(title="Nome")
     strategy: QueueStrategy = Field(QueueStrategy.RINGALL, title="Estratégia")
@@ -120,6 +126,8 @@ class Queue(Strict):
 
 
 class Ivr(Strict):
+    model_config = Strict.model_config | {"title": "Pré-atendimento"}
+
     number: InternalNumber = Field(title="Número do pré-atendimento")
     name: Text = Field(title="Nome")
     greeting: Sound = Field(title="Saudação", description="Sound file played (without extension)")
@@ -140,6 +148,8 @@ class Ivr(Strict):
 
 
 class Tenant(Strict):
+    model_config = Strict.model_config | {"title": "Cliente"}
+
     id: int = Field(ge=1, title="ID", description="Stable numeric id, assigned once and never reused")
     name: Text = Field(title="Cliente", description="Legal or trade name")
     contact: Text = Field(title="Contato", description="Responsible person")

@@ -47,6 +47,8 @@ def _header_value(value: str) -> str:
 
 
 class HeaderMatch(Strict):
+    model_config = Strict.model_config | {"title": "Cabeçalho SIP"}
+
     name: Annotated[str, AfterValidator(_header_name)] = Field(title="Cabeçalho")
     value: Annotated[str, AfterValidator(_header_value)] = Field(title="Valor")
 
@@ -70,6 +72,8 @@ def _csp(value: str) -> str:
 
 
 class Trunk(Strict):
+    model_config = Strict.model_config | {"title": "Tronco"}
+
     name: Text | None = Field(None, title="Nome")
     host: Host = Field(title="Host")
     port: int = Field(5060, ge=1, le=65535, title="Porta")

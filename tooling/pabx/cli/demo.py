@@ -1,0 +1,32 @@
+"""`pabx demo`: the main job on the repository's own data, end to end, and where to look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pabx.cli.options import repo_option
+from pabx.cli.summary import summary_lines
+from pabx.errors import UserError
+from pabx.validate import validate_repository
+
+
+@click.command("demo")
+@repo_option
+def command(repo: Path) -> None:
+    """Run the whole flow on this repository's data (what `make demo` runs).
+
+    Validates the repository and prints a summary of the platform it describes.
+
+    Example: PABX_SECRET_KEY=throwaway pabx demo
+    """
+    loaded, report = validate_repository(repo)
+    click.echo("== pabx validate")
+    for problem in report.sorted():
+        click.echo(problem.format_text())
+    if not report.ok:
+        raise UserError("the repository's own data is not valid; fix the errors above")
+    click.echo(f"valid: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
+    click.echo("== pabx summary")
+    click.echo("\n".join(summary_lines(loaded, report)))
