@@ -105,6 +105,8 @@ class Trunk(Strict):
     def _csp_when_needed(self) -> Trunk:
         if self.number_format is NumberFormat.CSP and not self.csp:
             raise ValueError("number_format csp needs the trunk's csp (two digits)")
-        if self.username and not self.password_env and self.registration:
-            raise ValueError("a registering trunk needs password_env (the variable holding its password)")
+        if self.registration and not (self.username and self.password_env):
+            raise ValueError(
+                "a registering trunk needs username and password_env (the variable holding its password)"
+            )
         return self

@@ -96,3 +96,20 @@ def _host_loc(data: object, host: str) -> list[object]:
             if found:
                 return found
     return []
+
+
+@rule("group-vars-pabx", "pabx_* variables live in inventory/hosts.yml, where pabx reads them (warning)")
+def group_vars_pabx(repo: Repository) -> Iterator[Problem]:
+    for doc in repo.other_docs:
+        if not doc.path.startswith(("inventory/group_vars/", "inventory/host_vars/")):
+            continue
+        if isinstance(doc.data, dict):
+            for key in doc.data:
+                if isinstance(key, str) and key.startswith("pabx_"):
+                    yield doc.problem(
+                        [key],
+                        "pabx does not read pabx_* variables here: set them in inventory/hosts.yml",
+                        "group-vars-pabx",
+                        key=True,
+                        severity=Severity.WARNING,
+                    )

@@ -15,7 +15,7 @@ from pabx.loader.repo import Document, Repository
 from pabx.validate.registry import rule
 
 SECRET_WORDS = re.compile(
-    r"(?:^|[_\-.])(password|passwd|passphrase|secret|senha|token|api[_-]?key|private[_-]?key|credentials?)(?:$|[_\-.])",
+    r"(?:^|[_\-.])(password|passwd|pass|pwd|passphrase|secret|senha|token|api[_-]?key|private[_-]?key|credentials?)(?:$|[_\-.])",
     re.IGNORECASE,
 )
 SAFE_SUFFIXES = ("_env", "_file", "_path", "_var")
