@@ -136,7 +136,14 @@ def parse(text: str, path: str) -> tuple[Any, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        context = exc.context
+        if context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # an unclosed quote or bracket is where the construct started, not where parsing gave up
+            context += f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1},"
+        message = " ".join(part for part in (context, exc.problem) if part) or "invalid YAML"
+        lines = text.splitlines()
+        if 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t":
+            message += " (a tab: YAML indentation must use spaces)"
         raise YamlSyntaxError(Problem(path, line, col, "", message, "yaml-syntax")) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Problem(path, 1, 1, "", str(exc), "yaml-syntax")) from None
