@@ -189,7 +189,10 @@ def _read_file(rel: str, kind: Kind | None, raw: bytes) -> tuple[Document | None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, None, [Problem(rel, 1, 1, "", f"not UTF-8 text ({exc.reason})", "yaml-syntax")]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - raw.rfind(b"\n", 0, exc.start)
+        message = f"not UTF-8 text ({exc.reason}, byte 0x{raw[exc.start]:02x}): save the file as UTF-8"
+        return None, None, [Problem(rel, line, col, "", message, "yaml-syntax")]
     try:
         data, problems = parse(text, rel)
     except YamlSyntaxError as exc:
