@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pabx.errors import Problem
 
@@ -111,7 +111,16 @@ class _PositionLoader(_BaseLoader):
             result.item_pos.append(_mark(item))
         return result
 
+    def construct_date(self, node: ScalarNode) -> Any:
+        # PyYAML raises a bare ValueError (a traceback) for 2026-02-30; keep the text instead,
+        # so the model reports an invalid date at the field, with its position
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return node.value
 
+
+_PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.construct_date)
 _PositionLoader.add_constructor("tag:yaml.org,2002:map", _PositionLoader.construct_ymap)
 _PositionLoader.add_constructor("tag:yaml.org,2002:seq", _PositionLoader.construct_ylist)
 _PositionLoader.add_constructor("tag:yaml.org,2002:omap", _PositionLoader.construct_ymap)
