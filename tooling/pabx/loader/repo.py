@@ -144,6 +144,14 @@ def _pydantic_problems(doc: Document, exc: ValidationError) -> list[Problem]:
             message = "unknown key" + _expected_keys(doc, loc)
         elif kind == "missing":
             message = "required field is missing"
+        elif kind == "invalid_key" and loc:
+            # pydantic reports the key True as 1: name and point at the key the user wrote
+            loc[-1] = err["input"]
+            is_key = True
+            message = (
+                f"key {err['input']!r} is not text: YAML reads unquoted yes/no/on/off as booleans "
+                "and digits as numbers; quote it or fix the name"
+            )
         problems.append(
             doc.problem(loc, message, "unknown-key" if kind == "extra_forbidden" else "schema", key=is_key)
         )
