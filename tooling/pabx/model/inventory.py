@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import Field, RootModel, model_validator
 
-from pabx.model.common import Strict
+from pabx.model.common import Strict, Text
+from pabx.model.trunk import Host
 
 SERVER_GROUP = "asterisk"
 
@@ -33,10 +34,11 @@ class HostVars(Strict):
     model_config = Strict.model_config | {"extra": "allow", "title": "Variáveis do host"}
 
     pabx_capacity: Capacity | None = Field(None, title="Capacidade")
-    pabx_sip_address: str | None = Field(
-        None, title="Endereço SIP", description="Address phones and carriers reach"
+    pabx_sip_address: Host | None = Field(
+        None, title="Endereço SIP", description="Address Asterisk binds SIP to (default: all addresses)"
     )
-    pabx_site: str | None = Field(None, title="Local")
+    pabx_sip_port: int = Field(5060, ge=1, le=65535, title="Porta SIP")
+    pabx_site: Text | None = Field(None, title="Local")
 
     @model_validator(mode="after")
     def _only_ansible_extras(self) -> HostVars:
@@ -44,7 +46,7 @@ class HostVars(Strict):
             if not key.startswith("ansible_"):
                 raise ValueError(
                     f"unknown host variable {key!r}: pabx knows pabx_capacity, pabx_sip_address, "
-                    "pabx_site; Ansible's own variables start with ansible_"
+                    "pabx_sip_port, pabx_site; Ansible's own variables start with ansible_"
                 )
         return self
 

@@ -76,6 +76,14 @@ class Dialing(Strict):
         title="Números de emergência",
         description="Always reachable, whatever the tenant's status, plan or limits",
     )
+    emergency_route: str | None = Field(
+        None,
+        title="Rota de emergência",
+        description="Route for emergency calls from extensions with no caller ID (no owned number yet)",
+    )
+    ring_timeout_s: int = Field(
+        30, ge=5, le=300, title="Tempo de toque (s)", description="Ringing time of an extension"
+    )
     feature_codes: list[Annotated[str, AfterValidator(_feature_code)]] = Field(
         default_factory=lambda: ["*97", "*98"], title="Códigos de recurso"
     )

@@ -22,7 +22,6 @@ class NumberFormat(StrEnum):
 class Transport(StrEnum):
     UDP = "udp"
     TCP = "tcp"
-    TLS = "tls"
 
 
 def _host(value: str) -> str:
