@@ -26,14 +26,14 @@ GEOGRAPHIC = (CallClass.LOCAL_FIXO, CallClass.LOCAL_MOVEL, CallClass.LDN_FIXO, C
 # Why a call is refused -> Q.850 cause. The trace shows PABX_DENY; the CDR keeps the cause.
 DENIALS: dict[str, tuple[int, str]] = {
     "status": (21, "tenant status does not allow outbound calls"),
-    "plan": (21, "call class not allowed by the tenant's plan"),
+    "plan": (21, "call class not allowed by the plan of the tenant"),
     "extension": (21, "call class not allowed for this extension"),
     "callerid": (21, "no caller ID: the tenant owns no number to present"),
-    "limit": (34, "tenant's concurrent-call limit reached"),
+    "limit": (34, "concurrent-call limit of the tenant reached"),
     "collect": (21, "outbound collect calls (a cobrar) are blocked"),
     "collect-in": (21, "collect call to a number without reverse billing (tarifação reversa)"),
     "route": (21, "the route has no trunk for this call class"),
-    "trunk": (38, "the route's trunk is not carried by this server"),
+    "trunk": (38, "the trunk of the route is not carried by this server"),
     "invalid": (1, "number not recognized"),
     "unknown-did": (1, "number not served by this platform"),
     "suspended": (21, "tenant service suspended (inativo)"),
@@ -85,9 +85,9 @@ def server_contexts(view: ServerView) -> list[Context]:
 def emergency_context(view: ServerView) -> Context:
     c = Context("pabx-emergency", comment="190-199: always reachable, whatever status, plan or limits")
     for number in sorted(view.platform.dialing.emergency_numbers):
-        c.exten(number).then("MSet", f"PABX_CLASS=servicos,PABX_TO_REST={token(number)}").then(
-            "Goto", "pabx-emergency-call,s,1"
-        )
+        e = c.exten(number)
+        _assign(e, f"PABX_CLASS=servicos,PABX_TO_REST={token(number)}")
+        e.then("Goto", "pabx-emergency-call,s,1")
     return c
 
 
@@ -102,30 +102,53 @@ def emergency_call_context() -> Context:
     return c
 
 
+def _assign(e: Exten, assignments: str) -> None:
+    """One Set() per `VAR=value` (commas only separate assignments; no value holds one)."""
+    for assignment in _split_top_level(assignments):
+        e.then("Set", assignment)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside ${...} / $[...] (an IF() inside a value keeps its own commas)."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
 def _outbound_patterns(ddd_without_zero: bool) -> list[tuple[str, str]]:
-    """(pattern, MSet arguments) for every dialed form of domain/brazil.md."""
+    """(pattern, assignments) for every dialed form of domain/brazil.md."""
     same_ddd = '${{IF($["{ddd}" = "${{PABX_DDD}}"]?{local}:{ldn})}}'
     rows = [
         ("_[2-5]XXXXXXX", "PABX_CLASS=local_fixo,PABX_TO_DDD=${PABX_DDD},PABX_TO_SUB=${EXTEN}"),
         ("_9XXXXXXXX", "PABX_CLASS=local_movel,PABX_TO_DDD=${PABX_DDD},PABX_TO_SUB=${EXTEN}"),
-        ("_0[1-9][1-9][2-5]XXXXXXX", "PABX_CLASS=ldn_fixo,PABX_TO_DDD=${EXTEN:1:2},PABX_TO_SUB=${EXTEN:3}"),
-        ("_0[1-9][1-9]9XXXXXXXX", "PABX_CLASS=ldn_movel,PABX_TO_DDD=${EXTEN:1:2},PABX_TO_SUB=${EXTEN:3}"),
+        ("_0ZZ[2-5]XXXXXXX", "PABX_CLASS=ldn_fixo,PABX_TO_DDD=${EXTEN:1:2},PABX_TO_SUB=${EXTEN:3}"),
+        ("_0ZZ9XXXXXXXX", "PABX_CLASS=ldn_movel,PABX_TO_DDD=${EXTEN:1:2},PABX_TO_SUB=${EXTEN:3}"),
         (
-            "_0[1-9]X[1-9][1-9][2-5]XXXXXXX",
+            "_0ZXZZ[2-5]XXXXXXX",
             "PABX_CLASS=ldn_fixo,PABX_TO_CSP=${EXTEN:1:2},PABX_TO_DDD=${EXTEN:3:2},PABX_TO_SUB=${EXTEN:5}",
         ),
         (
-            "_0[1-9]X[1-9][1-9]9XXXXXXXX",
+            "_0ZXZZ9XXXXXXXX",
             "PABX_CLASS=ldn_movel,PABX_TO_CSP=${EXTEN:1:2},PABX_TO_DDD=${EXTEN:3:2},PABX_TO_SUB=${EXTEN:5}",
         ),
         (
-            "_+55[1-9][1-9][2-5]XXXXXXX",
+            "_+55ZZ[2-5]XXXXXXX",
             "PABX_CLASS="
             + same_ddd.format(ddd="${EXTEN:3:2}", local="local_fixo", ldn="ldn_fixo")
             + ",PABX_TO_DDD=${EXTEN:3:2},PABX_TO_SUB=${EXTEN:5}",
         ),
         (
-            "_+55[1-9][1-9]9XXXXXXXX",
+            "_+55ZZ9XXXXXXXX",
             "PABX_CLASS="
             + same_ddd.format(ddd="${EXTEN:3:2}", local="local_movel", ldn="ldn_movel")
             + ",PABX_TO_DDD=${EXTEN:3:2},PABX_TO_SUB=${EXTEN:5}",
@@ -136,20 +159,20 @@ def _outbound_patterns(ddd_without_zero: bool) -> list[tuple[str, str]]:
         ("_0800XXXXXXX", "PABX_CLASS=0800,PABX_TO_REST=${EXTEN:1}"),
         ("_1XX", "PABX_CLASS=servicos,PABX_TO_REST=${EXTEN}"),
         ("_10XXX", "PABX_CLASS=servicos,PABX_TO_REST=${EXTEN}"),
-        ("_00[1-9]X[1-9]XXXX.", "PABX_CLASS=ldi,PABX_TO_CSP=${EXTEN:2:2},PABX_TO_REST=${EXTEN:4}"),
+        ("_00ZXZXXXX.", "PABX_CLASS=ldi,PABX_TO_CSP=${EXTEN:2:2},PABX_TO_REST=${EXTEN:4}"),
         ("_+[1-46-9]X.", "PABX_CLASS=ldi,PABX_TO_CSP=,PABX_TO_REST=${EXTEN:1}"),
         ("_+5[0-46-9]X.", "PABX_CLASS=ldi,PABX_TO_CSP=,PABX_TO_REST=${EXTEN:1}"),
     ]
     if ddd_without_zero:
         rows += [
             (
-                "_[1-9][1-9][2-5]XXXXXXX",
+                "_ZZ[2-5]XXXXXXX",
                 "PABX_CLASS="
                 + same_ddd.format(ddd="${EXTEN:0:2}", local="local_fixo", ldn="ldn_fixo")
                 + ",PABX_TO_DDD=${EXTEN:0:2},PABX_TO_SUB=${EXTEN:2}",
             ),
             (
-                "_[1-9][1-9]9XXXXXXXX",
+                "_ZZ9XXXXXXXX",
                 "PABX_CLASS="
                 + same_ddd.format(ddd="${EXTEN:0:2}", local="local_movel", ldn="ldn_movel")
                 + ",PABX_TO_DDD=${EXTEN:0:2},PABX_TO_SUB=${EXTEN:2}",
@@ -161,15 +184,17 @@ def _outbound_patterns(ddd_without_zero: bool) -> list[tuple[str, str]]:
 COLLECT_PATTERNS = (
     "_9090[2-5]XXXXXXX",
     "_90909XXXXXXXX",
-    "_90[1-9]X[1-9][1-9][2-5]XXXXXXX",
-    "_90[1-9]X[1-9][1-9]9XXXXXXXX",
+    "_90ZXZZ[2-5]XXXXXXX",
+    "_90ZXZZ9XXXXXXXX",
 )
 
 
 def outbound_context(view: ServerView) -> Context:
     c = Context("pabx-outbound", comment="dialed form -> call class (domain/brazil.md); then pabx-out")
     for pattern, assignments in _outbound_patterns(view.platform.dialing.accept_ddd_without_zero):
-        c.exten(pattern).then("MSet", assignments).then("Goto", "pabx-out,s,1")
+        e = c.exten(pattern)
+        _assign(e, assignments)
+        e.then("Goto", "pabx-out,s,1")
     for pattern in COLLECT_PATTERNS:
         c.exten(pattern).then("Goto", "pabx-deny,collect,1")
     return c
@@ -289,14 +314,14 @@ def trunk_context(name: str, trunk: Trunk) -> Context:
         else "PABX_COLLECT=0"
     )
     forms = (
-        ("_+55[1-9][1-9]XXXXXXXX", "${EXTEN:3}"),
-        ("_+55[1-9][1-9]XXXXXXXXX", "${EXTEN:3}"),
-        ("_55[1-9][1-9]XXXXXXXX", "${EXTEN:2}"),
-        ("_55[1-9][1-9]XXXXXXXXX", "${EXTEN:2}"),
-        ("_0[1-9][1-9]XXXXXXXX", "${EXTEN:1}"),
-        ("_0[1-9][1-9]XXXXXXXXX", "${EXTEN:1}"),
-        ("_[1-9][1-9]XXXXXXXX", "${EXTEN}"),
-        ("_[1-9][1-9]XXXXXXXXX", "${EXTEN}"),
+        ("_+55ZZXXXXXXXX", "${EXTEN:3}"),
+        ("_+55ZZXXXXXXXXX", "${EXTEN:3}"),
+        ("_55ZZXXXXXXXX", "${EXTEN:2}"),
+        ("_55ZZXXXXXXXXX", "${EXTEN:2}"),
+        ("_0ZZXXXXXXXX", "${EXTEN:1}"),
+        ("_0ZZXXXXXXXXX", "${EXTEN:1}"),
+        ("_ZZXXXXXXXX", "${EXTEN}"),
+        ("_ZZXXXXXXXXX", "${EXTEN}"),
     )
     for pattern, did in forms:
         e = c.exten(pattern)
@@ -342,8 +367,8 @@ def tenant_contexts(tv: TenantView) -> list[Context]:
 def vars_context(tv: TenantView) -> Context:
     c = Context(naming.ctx(tv.slug, "vars"), comment="Gosub: the tenant's status, plan and limit")
     e = c.exten("s")
-    e.then(
-        "MSet",
+    _assign(
+        e,
         f"PABX_TENANT={token(tv.slug)},PABX_STATUS={tv.tenant.status.value},PABX_PLAN={token(tv.tenant.plan)},"
         f"PABX_LIMIT={tv.plan.limits.concurrent_calls}",
     )

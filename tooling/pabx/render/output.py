@@ -55,7 +55,7 @@ def render_servers(
             clash = set(produced) & set(files)
             if clash:
                 raise InternalError(f"generator {entry} rewrote {sorted(clash)}")
-            files.update(produced)
+            files.update({rel: text.rstrip("\n") + "\n" for rel, text in produced.items()})
         out[name] = dict(sorted(files.items()))
     return out
 
