@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from pabx.model.common import CALL_CLASSES, CallClass, ClassKey, Strict, Text
 
@@ -47,16 +47,22 @@ class Plan(Strict):
     )
     billing: Billing = Field(default_factory=Billing, title="Cadência de tarifação")
 
-    @model_validator(mode="after")
-    def _check(self) -> Plan:
-        if len(set(self.allowed_classes)) != len(self.allowed_classes):
+    @field_validator("allowed_classes")
+    @classmethod
+    def _no_repeats(cls, classes: list[CallClass]) -> list[CallClass]:
+        if len(set(classes)) != len(classes):
             raise ValueError("allowed_classes lists a class twice")
-        missing = [c.value for c in CALL_CLASSES if c not in self.tariffs]
+        return classes
+
+    @field_validator("tariffs")
+    @classmethod
+    def _every_tariff(cls, tariffs: dict[CallClass, Decimal]) -> dict[CallClass, Decimal]:
+        missing = [c.value for c in CALL_CLASSES if c not in tariffs]
         if missing:
             raise ValueError(f"tariffs must give a price for every class; missing: {', '.join(missing)}")
-        if any(v < 0 for v in self.tariffs.values()):
+        if any(v < 0 for v in tariffs.values()):
             raise ValueError("tariffs must not be negative")
-        return self
+        return tariffs
 
     def allows(self, call_class: CallClass) -> bool:
         return call_class in self.allowed_classes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from pabx.model.common import CALL_CLASSES, CallClass, ClassKey, Slug, Strict, Text
 
@@ -16,14 +16,17 @@ class Route(Strict):
         description="Trunk (inventory/trunks/<name>.yaml) for each class; null blocks the class",
     )
 
-    @model_validator(mode="after")
-    def _every_class(self) -> Route:
-        missing = [c.value for c in CALL_CLASSES if c not in self.trunks]
+    @field_validator("trunks")
+    @classmethod
+    def _every_class(cls, trunks: dict[CallClass, str | None]) -> dict[CallClass, str | None]:
+        missing = [c.value for c in CALL_CLASSES if c not in trunks]
         if missing:
             raise ValueError(
                 f"trunks must name a trunk (or null) for every class; missing: {', '.join(missing)}"
             )
-        return self
+        if trunks.get(CallClass.SERVICOS) is None:
+            raise ValueError("servicos needs a trunk: emergency numbers (190-199) go out through it")
+        return trunks
 
     def trunk_for(self, call_class: CallClass) -> str | None:
         return self.trunks.get(call_class)

@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from pabx.model.common import EnvName, Slug, Strict, Text
 
@@ -89,7 +89,7 @@ class Trunk(Strict):
     )
     number_format: NumberFormat = Field(NumberFormat.NATIONAL, title="Formato do número")
     csp: Annotated[str, AfterValidator(_csp)] | None = Field(
-        None, title="CSP", description="Carrier selection code"
+        None, title="CSP", description="Carrier selection code", validate_default=True
     )
     codecs: list[Annotated[str, AfterValidator(_codec)]] = Field(
         default_factory=lambda: ["alaw", "ulaw"], title="Codecs"
@@ -100,12 +100,18 @@ class Trunk(Strict):
     )
     servers: list[Slug] = Field(title="Servidores", description="Asterisk servers that carry this trunk")
 
-    @model_validator(mode="after")
-    def _csp_when_needed(self) -> Trunk:
-        if self.number_format is NumberFormat.CSP and not self.csp:
+    @field_validator("csp")
+    @classmethod
+    def _csp_when_needed(cls, csp: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("number_format") is NumberFormat.CSP and not csp:
             raise ValueError("number_format csp needs the trunk's csp (two digits)")
-        if self.registration and not (self.username and self.password_env):
+        return csp
+
+    @field_validator("registration")
+    @classmethod
+    def _credentials_to_register(cls, registration: bool, info: ValidationInfo) -> bool:
+        if registration and not (info.data.get("username") and info.data.get("password_env")):
             raise ValueError(
                 "a registering trunk needs username and password_env (the variable holding its password)"
             )
-        return self
+        return registration
