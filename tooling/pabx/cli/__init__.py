@@ -35,9 +35,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from pabx.cli import demo, generate, render, schema, summary, validate
+    from pabx.cli import demo, generate, render, schema, secrets, summary, validate
 
-    for module in (validate, schema, summary, render, demo, generate):
+    for module in (validate, schema, summary, render, secrets, demo, generate):
         main.add_command(module.command)
 
 
