@@ -8,10 +8,13 @@ syntax errors are user errors with their position.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pabx.errors import Problem
@@ -71,45 +74,159 @@ def _mark(node: Node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+# keys that make flatten_mapping do something (merge `<<`, and `=`); without them it is a no-op
+_SPECIAL_KEYS = frozenset(("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"))
+
+
+def _implicit_table(resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> dict[str, Any]:
+    """First character -> the implicit resolvers to try, in order (wildcards appended, as PyYAML does)."""
+    wildcard = list(resolvers.get(None, []))
+    return {ch: tuple([*found, *wildcard]) for ch, found in resolvers.items() if ch is not None}
+
+
 class _PositionLoader(_BaseLoader):
-    """Safe loader that builds YMap/YList and records duplicate keys instead of overwriting."""
+    """Safe loader that builds YMap/YList and records duplicate keys instead of overwriting.
+
+    The common nodes (plain and quoted strings, ints, booleans, nulls, mappings, sequences) are
+    built by a direct recursion instead of PyYAML's generic `construct_object` dispatch, and
+    scalars are resolved from a per-first-character table: the result is the same, several
+    times faster on big repositories. Any other tag (timestamps, `!!set`, `!!binary`, merge
+    keys…) goes through PyYAML's own machinery.
+    """
+
+    _implicit = _implicit_table(yaml.resolver.Resolver.yaml_implicit_resolvers)
+    _wildcard = tuple(yaml.resolver.Resolver.yaml_implicit_resolvers.get(None, []))
 
     def __init__(self, stream: str, path: str) -> None:
         super().__init__(stream)
         self.path = path
         self.duplicates: list[Problem] = []
         self.dup_sites: list[tuple[YMap, Any, Pos]] = []
+        self.keys: set[str] = set()
 
-    def construct_ymap(self, node: MappingNode) -> YMap:
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Called by the C composer for every node: the same answer as BaseResolver.resolve
+        # (SafeLoader has no path resolvers), without rebuilding the candidate list each time.
+        if kind is ScalarNode and not self.yaml_path_resolvers:
+            if implicit[0]:
+                for tag, regexp in self._implicit.get(value[:1], self._wildcard):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return super().resolve(kind, value, implicit)
+
+    def construct_document(self, node: Node) -> Any:
+        data = self._build(node)
+        while self.state_generators:  # as BaseConstructor.construct_document
+            pending: list[Iterator[Any]] = self.state_generators
+            self.state_generators: list[Iterator[Any]] = []
+            for generator in pending:
+                for _ in generator:
+                    pass
+        self.constructed_objects: dict[Node, Any] = {}
+        self.recursive_objects: dict[Node, None] = {}
+        self.deep_construct = False
+        return data
+
+    def _build(self, node: Node) -> Any:
+        cls = node.__class__
+        tag = node.tag
+        if cls is ScalarNode:
+            if tag == _STR:
+                return node.value
+            if tag == _INT and node.value.isascii() and node.value.isdigit() and node.value[0] != "0":
+                return int(node.value)
+            if tag == _BOOL:
+                return self.bool_values[node.value.lower()]
+            if tag == _NULL:
+                return None
+            return self.construct_object(node, deep=True)
+        if node in self.constructed_objects:  # an alias of a node already built
+            return self.constructed_objects[node]
+        if tag == _MAP and cls is MappingNode:
+            build: Any = self._build_map
+        elif tag == _SEQ and cls is SequenceNode:
+            build = self._build_seq
+        else:
+            return self.construct_object(node, deep=True)
+        if node in self.recursive_objects:
+            raise ConstructorError(None, None, "found unconstructable recursive node", node.start_mark)
+        self.recursive_objects[node] = None
+        data = build(node)
+        self.constructed_objects[node] = data
+        del self.recursive_objects[node]
+        return data
+
+    def _build_map(self, node: MappingNode) -> YMap:
         result = YMap()
-        result.pos = _mark(node)
-        self.flatten_mapping(node)
+        mark = node.start_mark
+        result.pos = (mark.line + 1, mark.column + 1)
+        if any(key_node.tag in _SPECIAL_KEYS for key_node, _ in node.value):
+            self.flatten_mapping(node)
+        key_pos = result.key_pos
+        val_pos = result.val_pos
+        keys = self.keys
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                self.duplicates.append(
-                    Problem(
-                        self.path, *_mark(key_node), "", "a mapping key must be a plain value", "yaml-syntax"
+            if key_node.__class__ is ScalarNode and key_node.tag == _STR:
+                key = key_node.value
+                keys.add(key)
+            else:
+                key = self._build(key_node)
+                try:
+                    hash(key)
+                except TypeError:
+                    self.duplicates.append(
+                        Problem(
+                            self.path,
+                            *_mark(key_node),
+                            "",
+                            "a mapping key must be a plain value",
+                            "yaml-syntax",
+                        )
                     )
-                )
-                continue
+                    continue
+                if isinstance(key, str):
+                    keys.add(key)
             if key in result:
                 self.dup_sites.append((result, key, _mark(key_node)))
                 continue
-            result[key] = self.construct_object(value_node, deep=True)
-            result.key_pos[key] = _mark(key_node)
-            result.val_pos[key] = _mark(value_node)
+            if value_node.__class__ is ScalarNode and value_node.tag == _STR:
+                result[key] = value_node.value
+            else:
+                result[key] = self._build(value_node)
+            mark = key_node.start_mark
+            key_pos[key] = (mark.line + 1, mark.column + 1)
+            mark = value_node.start_mark
+            val_pos[key] = (mark.line + 1, mark.column + 1)
         return result
 
-    def construct_ylist(self, node: SequenceNode) -> YList:
+    def _build_seq(self, node: SequenceNode) -> YList:
         result = YList()
-        result.pos = _mark(node)
+        mark = node.start_mark
+        result.pos = (mark.line + 1, mark.column + 1)
+        append = result.append
+        append_pos = result.item_pos.append
         for item in node.value:
-            result.append(self.construct_object(item, deep=True))
-            result.item_pos.append(_mark(item))
+            if item.__class__ is ScalarNode and item.tag == _STR:
+                append(item.value)
+            else:
+                append(self._build(item))
+            mark = item.start_mark
+            append_pos((mark.line + 1, mark.column + 1))
         return result
+
+    # The registered constructors, for nodes PyYAML's own machinery builds (inside a !!set, …)
+    def construct_ymap(self, node: MappingNode) -> YMap:
+        return self._build_map(node)
+
+    def construct_ylist(self, node: SequenceNode) -> YList:
+        return self._build_seq(node)
 
     def construct_date(self, node: ScalarNode) -> Any:
         # PyYAML raises a bare ValueError (a traceback) for 2026-02-30; keep the text instead,
@@ -134,11 +251,26 @@ class YamlSyntaxError(Exception):
         self.problem = problem
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One parsed document: its positioned data, its duplicate-key problems, every text key in it."""
+
+    data: Any
+    problems: list[Problem]
+    keys: frozenset[str]
+
+
 def parse(text: str, path: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document; return the data and the duplicate-key problems found.
 
     Raises YamlSyntaxError (with file, line and column) when the text is not valid YAML.
     """
+    parsed = parse_document(text, path)
+    return parsed.data, parsed.problems
+
+
+def parse_document(text: str, path: str) -> Parsed:
+    """`parse`, also returning the set of text keys (lets a rule skip files without parsing again)."""
     loader = _PositionLoader(text, path)
     try:
         data = loader.get_single_data()
@@ -158,7 +290,8 @@ def parse(text: str, path: str) -> tuple[Any, list[Problem]]:
         raise YamlSyntaxError(Problem(path, 1, 1, "", str(exc), "yaml-syntax")) from None
     finally:
         loader.dispose()
-    return data, [*loader.duplicates, *_duplicate_problems(path, data, loader.dup_sites)]
+    problems = [*loader.duplicates, *_duplicate_problems(path, data, loader.dup_sites)]
+    return Parsed(data, problems, frozenset(loader.keys))
 
 
 def _duplicate_problems(path: str, data: Any, sites: list[tuple[YMap, Any, Pos]]) -> list[Problem]:

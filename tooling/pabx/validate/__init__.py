@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pabx.errors import Report
-from pabx.loader.repo import Repository, load_repository
+from pabx.loader.repo import Repository, load_repository, paused_gc
 from pabx.validate import fleet, identity, internal, numbers, references, secrets  # noqa: F401  (registers)
 from pabx.validate.registry import RULES, all_rule_docs
 
 
 def run_rules(repo: Repository, report: Report) -> None:
-    for registered in RULES.values():
-        report.extend(registered.check(repo))
+    with paused_gc():
+        for registered in RULES.values():
+            report.extend(registered.check(repo))
 
 
 def validate_repository(root: Path, *, use_cache: bool = True) -> tuple[Repository, Report]:

@@ -18,13 +18,20 @@ def server_trunks(repo: Repository) -> Iterator[Problem]:
     for site in repo.number_sites:
         if site.entry.owner:
             routes_of[site.entry.owner].add(site.entry.route)
+    route_trunks: dict[str, set[str]] = {}
+
+    def trunks_of(route_slug: str) -> set[str]:
+        if route_slug not in route_trunks:
+            route = repo.routes.get(route_slug)
+            route_trunks[route_slug] = {t for t in (route.trunks.values() if route else ()) if t}
+        return route_trunks[route_slug]
+
     for slug, tenant in sorted(repo.tenants.items()):
         if tenant.status is Status.REMOVIDO or tenant.server not in repo.servers:
             continue
         missing: set[str] = set()
-        for route_slug in sorted(routes_of.get(slug, ())):
-            route = repo.routes.get(route_slug)
-            for trunk_name in sorted({t for t in (route.trunks.values() if route else ()) if t}):
+        for route_slug in routes_of.get(slug, ()):
+            for trunk_name in trunks_of(route_slug):
                 trunk = repo.trunks.get(trunk_name)
                 if trunk is not None and tenant.server not in trunk.servers:
                     missing.add(trunk_name)

@@ -59,11 +59,15 @@ def reserved_reason(number: str, dialing: Dialing) -> str | None:
 )
 def internal_number_reserved(repo: Repository) -> Iterator[Problem]:
     dialing = repo.platform.dialing if repo.platform else Dialing()
+    reasons: dict[str, str | None] = {}  # tenants reuse the same few numbers (2001, 600…)
     for slug, tenant in sorted(repo.tenants.items()):
-        doc = repo.doc_of(Kind.TENANT, slug)
+        doc = None
         for loc, number, _ in _internal_numbers(tenant):
-            why = reserved_reason(number, dialing)
+            if number not in reasons:
+                reasons[number] = reserved_reason(number, dialing)
+            why = reasons[number]
             if why:
+                doc = doc or repo.doc_of(Kind.TENANT, slug)
                 yield doc.problem(loc, why, "internal-number-reserved")
 
 

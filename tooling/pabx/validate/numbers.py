@@ -6,24 +6,23 @@ from collections.abc import Iterator
 
 from pabx.brazil.ddd import is_real_ddd
 from pabx.errors import Problem
-from pabx.loader.repo import Repository
+from pabx.loader.repo import NumberSite, Repository
 from pabx.validate.registry import rule
 
 
 @rule("number-unique", "a number appears once across all numbers/ files")
 def number_unique(repo: Repository) -> Iterator[Problem]:
-    first: dict[str, str] = {}
+    first: dict[str, NumberSite] = {}
     for site in repo.number_sites:
-        line = site.doc.where([site.index])[0]
-        where = f"{site.doc.path}:{line}"
-        if site.entry.number in first:
+        earlier = first.setdefault(site.entry.number, site)
+        if earlier is not site:
+            # positions only for a duplicate: finding them means parsing the file again
+            where = f"{earlier.doc.path}:{earlier.doc.where([earlier.index])[0]}"
             yield site.doc.problem(
                 [site.index, "number"],
-                f"{site.entry.number} is already defined at {first[site.entry.number]}",
+                f"{site.entry.number} is already defined at {where}",
                 "number-unique",
             )
-        else:
-            first[site.entry.number] = where
 
 
 @rule("number-ddd", "a number's DDD is one of the 67 real DDDs")

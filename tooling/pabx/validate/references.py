@@ -8,23 +8,37 @@ from typing import Any
 from pabx.errors import Problem
 from pabx.loader.layout import HOSTS_FILE, Kind
 from pabx.loader.repo import Repository
-from pabx.model import DestinationKind, Status, Tenant, split_destination
+from pabx.model import DestinationKind, Extension, Status, Tenant, split_destination
 from pabx.validate.registry import rule
 
 
-def destination_error(tenant: Tenant, destination: str) -> str | None:
+class _Targets:
+    """A tenant's extensions, queues and IVRs by number: lookups instead of list scans."""
+
+    __slots__ = ("extensions", "ivrs", "queues")
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.extensions: dict[str, Extension] = {}
+        for ext in tenant.extensions:
+            self.extensions.setdefault(ext.number, ext)  # the first wins, as Tenant.extension()
+        self.queues = {queue.number for queue in tenant.queues}
+        self.ivrs = {ivr.number for ivr in tenant.ivrs}
+
+
+def destination_error(tenant: Tenant | _Targets, destination: str) -> str | None:
     """Why `destination` does not resolve inside `tenant`, or None when it does."""
+    targets = tenant if isinstance(tenant, _Targets) else _Targets(tenant)
     kind, target = split_destination(destination)
     if kind is DestinationKind.HANGUP:
         return None
-    if kind is DestinationKind.EXTENSION and tenant.extension(target) is None:
+    if kind is DestinationKind.EXTENSION and target not in targets.extensions:
         return f"extension {target} does not exist in this tenant"
-    if kind is DestinationKind.QUEUE and tenant.queue(target) is None:
+    if kind is DestinationKind.QUEUE and target not in targets.queues:
         return f"queue {target} does not exist in this tenant"
-    if kind is DestinationKind.IVR and tenant.ivr(target) is None:
+    if kind is DestinationKind.IVR and target not in targets.ivrs:
         return f"IVR {target} does not exist in this tenant"
     if kind is DestinationKind.VOICEMAIL:
-        ext = tenant.extension(target)
+        ext = targets.extensions.get(target)
         if ext is None:
             return f"extension {target} (voicemail box) does not exist in this tenant"
         if not ext.voicemail:
@@ -47,15 +61,17 @@ def _tenant_destinations(tenant: Tenant) -> Iterator[tuple[list[Any], str]]:
 
 @rule("ref-destination", "queue overflows, IVR options and DID destinations resolve inside their tenant")
 def ref_destination(repo: Repository) -> Iterator[Problem]:
+    targets: dict[str, _Targets] = {}
     for slug, tenant in sorted(repo.tenants.items()):
         doc = repo.doc_of(Kind.TENANT, slug)
+        targets[slug] = _Targets(tenant)
         for loc, dest in _tenant_destinations(tenant):
-            why = destination_error(tenant, dest)
+            why = destination_error(targets[slug], dest)
             if why:
                 yield doc.problem(loc, f"{dest}: {why}", "ref-destination")
     for site in repo.number_sites:
         entry = site.entry
-        owner = repo.tenants.get(entry.owner) if entry.owner else None
+        owner = targets.get(entry.owner) if entry.owner else None
         if entry.destination and owner is not None:
             why = destination_error(owner, entry.destination)
             if why:
@@ -70,10 +86,11 @@ def ref_destination(repo: Repository) -> Iterator[Problem]:
 def ref_queue_member(repo: Repository) -> Iterator[Problem]:
     for slug, tenant in sorted(repo.tenants.items()):
         doc = repo.doc_of(Kind.TENANT, slug)
+        extensions = {ext.number for ext in tenant.extensions} if tenant.queues else set()
         for qi, queue in enumerate(tenant.queues):
             seen: set[str] = set()
             for mi, member in enumerate(queue.members):
-                if tenant.extension(member) is None:
+                if member not in extensions:
                     yield doc.problem(
                         ["queues", qi, "members", mi],
                         f"extension {member} does not exist in this tenant",

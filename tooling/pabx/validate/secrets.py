@@ -59,5 +59,19 @@ def _walk(doc: Document, node: Any, path: list[Any]) -> Iterator[Problem]:
     "no secret-looking key (password, secret, senha, token…) with a literal value in data files",
 )
 def secret_literal(repo: Repository) -> Iterator[Problem]:
+    verdicts: dict[str, bool] = {}  # files share most of their keys: judge each key once
     for doc in [*repo.docs.values(), *repo.other_docs]:
-        yield from _walk(doc, doc.data, [])
+        # the loader lists every text key of a file: most files have no secret-looking key at
+        # all, and need not be walked (nor parsed again when they came from the cache)
+        if doc.keys is None or _may_hold_secret(doc.keys, verdicts):
+            yield from _walk(doc, doc.data, [])
+
+
+def _may_hold_secret(keys: frozenset[str], verdicts: dict[str, bool]) -> bool:
+    for key in keys:
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _is_secret_key(key)
+        if verdict:
+            return True
+    return False
