@@ -27,6 +27,12 @@ class Section:
         marks = (["!"] if self.is_template else []) + list(self.templates)
         return f"[{token(self.name)}]" + (f"({','.join(marks)})" if marks else "")
 
+    @property
+    def text(self) -> str:
+        """The section as Asterisk reads it: header, then one `key=value` line per option, in order."""
+        sep = " => " if self.arrow else "="
+        return "\n".join([self.header, *(f"{key}{sep}{value}" for key, value in self.options)]) + "\n"
+
 
 @dataclass(frozen=True)
 class Step:
@@ -55,6 +61,20 @@ class Context:
     comment: str | None = None
     includes: list[str] = field(default_factory=list)
     extens: list[Exten] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """`[name]`, its includes, then each extension as `exten =>` and `same =>` lines."""
+        lines = [f"[{token(self.name)}]"]
+        if self.comment:
+            lines.append(f"; {self.comment}")
+        lines += [f"include => {token(inc)}" for inc in self.includes]
+        for ext in self.extens:
+            for i, step in enumerate(ext.steps):
+                head = f"exten => {ext.pattern},1" if i == 0 else " same => n"
+                label = f"({step.label})" if step.label else ""
+                lines.append(f"{head}{label},{step.app}({step.args})")
+        return "\n".join(lines) + "\n"
 
     def exten(self, name: str) -> Exten:
         ext = Exten(pattern(name))

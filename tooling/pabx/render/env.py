@@ -25,4 +25,5 @@ def make_environment(repo: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # one render = one read of each template
     )

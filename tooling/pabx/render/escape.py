@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pabx.errors import InternalError
 
@@ -17,12 +18,16 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_+*#/.:@=-]*$")
 _TEXT_KEEP = re.compile(r"[^\w .'()/&@-]", re.UNICODE)
 
 
-def token(value: object) -> str:
-    """A value that may go verbatim into a dialplan argument or an option (no spaces, no , ; $ [ ] ( ))."""
-    text = str(value)
+@lru_cache(maxsize=1 << 16)
+def _checked(text: str) -> str:
     if not _TOKEN.match(text):
         raise InternalError(f"unsafe value reached the renderer: {text!r}")
     return text
+
+
+def token(value: object) -> str:
+    """A value that may go verbatim into a dialplan argument or an option (no spaces, no , ; $ [ ] ( ))."""
+    return _checked(str(value))
 
 
 _PATTERN = re.compile(r"^(?:_[0-9XZN+*#\[\]\-.!]+|[0-9A-Za-z+*#_-]+)$")

@@ -62,17 +62,20 @@ def server_views(repo: Repository) -> dict[str, ServerView]:
     if repo.platform is None:
         raise ValueError("a valid repository has inventory/platform.yaml")
     platform = repo.platform
+    numbers = repo.numbers
     owned: dict[str, list[NumberEntry]] = {}
-    for entry in sorted(repo.numbers.values(), key=lambda n: n.number):
+    for entry in sorted(numbers.values(), key=lambda n: n.number):
         if entry.owner:
             owned.setdefault(entry.owner, []).append(entry)
-    numbers = repo.numbers
+    placed: dict[str, list[tuple[str, Tenant]]] = {}
+    for slug, tenant in sorted(repo.tenants.items()):
+        if tenant.status is not Status.REMOVIDO:
+            placed.setdefault(tenant.server, []).append((slug, tenant))
     views: dict[str, ServerView] = {}
+    all_trunks = dict(sorted(repo.trunks.items()))
     for server, hostvars in sorted(repo.servers.items()):
         tenants: list[TenantView] = []
-        for slug, tenant in sorted(repo.tenants.items()):
-            if tenant.server != server or tenant.status is Status.REMOVIDO:
-                continue
+        for slug, tenant in placed.get(server, []):
             mine = owned.get(slug, [])
             exts = [_extension_view(slug, tenant, e, numbers, mine, platform) for e in tenant.extensions]
             tenants.append(TenantView(slug, tenant, repo.plans[tenant.plan], mine, exts))
@@ -83,9 +86,9 @@ def server_views(repo: Repository) -> dict[str, ServerView]:
             hostvars=hostvars,
             platform=platform,
             tenants=tenants,
-            trunks={n: t for n, t in sorted(repo.trunks.items()) if server in t.servers},
+            trunks={n: t for n, t in all_trunks.items() if server in t.servers},
             routes={r: repo.routes[r] for r in sorted(used_routes) if r in repo.routes},
-            all_trunks=dict(sorted(repo.trunks.items())),
+            all_trunks=all_trunks,
         )
     return views
 
