@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from pabx.dialplan.config import Config, parse_config_text, prefix_resolver
+from pabx.dialplan.config import Config, Section, parse_config_text, prefix_resolver
 from pabx.dialplan.extensions import Dialplan, load_dialplan
 from pabx.errors import Problem
 from pabx.model import CALL_CLASSES
@@ -55,7 +55,7 @@ def check_release(files: Mapping[str, str]) -> list[Problem]:
     pjsip = configs.get("pjsip.conf", Config())
     dialplan = load_dialplan(configs.get("extensions.conf", Config()))
     problems += [_problem(p.path, p.line, p.message, p.rule) for p in dialplan.problems if p.path]
-    objects: dict[tuple[str, str], object] = {}
+    objects: dict[tuple[str, str], Section] = {}
     domains: dict[str, set[str]] = {"PABX_CLASS": {c.value for c in CALL_CLASSES}}
     for section in pjsip.concrete_sections():
         objects[(section.get("type") or "", section.name)] = section
@@ -74,13 +74,13 @@ def check_release(files: Mapping[str, str]) -> list[Problem]:
 
 
 def _pjsip_references(
-    pjsip: Config, objects: Mapping[tuple[str, str], object], dialplan: Dialplan
+    pjsip: Config, objects: Mapping[tuple[str, str], Section], dialplan: Dialplan
 ) -> Iterator[Problem]:
-    def need(kind: str, name: str, section: object, what: str) -> Iterator[Problem]:
+    def need(kind: str, name: str, section: Section, what: str) -> Iterator[Problem]:
         if (kind, name) not in objects:
             yield _problem(
                 section.file, section.line, f"{what} '{name}' is not a {kind}", "check.pjsip-reference"
-            )  # type: ignore[attr-defined]
+            )
 
     for section in pjsip.concrete_sections():
         kind = section.get("type")
@@ -162,7 +162,7 @@ def _split_branches(text: str) -> list[str]:
 
 def _dialplan_references(
     dialplan: Dialplan,
-    objects: Mapping[tuple[str, str], object],
+    objects: Mapping[tuple[str, str], Section],
     domains: Mapping[str, set[str]],
     queues: set[str],
     boxes: set[str],
