@@ -7,6 +7,7 @@ it runs the cross-file rules too and raises UserError with all problems when the
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import multiprocessing
@@ -16,7 +17,6 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -279,10 +279,14 @@ def _schema_header(rel: str, kind: Kind, text: str) -> list[Problem]:
     ]
 
 
-# What the cache keeps for one file: (parsed as YAML, model or None, problems, text keys),
-# pickled on its own. Not the positioned data: it is most of the size and load time, and a valid
-# file never needs it.
+# What the cache keeps for one file: (parsed as YAML, model or None, problems, text keys).
+# Not the positioned data: it is most of the size and load time, and a valid file never needs it.
 _Entry = tuple[bool, Any, list[Problem], frozenset[str]]
+
+# Entries are pickled in segments of this many: one pickle per file repeats every class and
+# enum lookup (three times slower to load), one for the whole repository must be redone
+# whenever one file changes.
+_SEGMENT = 1000
 
 
 def _entry(doc: Document | None, model: Any, problems: list[Problem]) -> _Entry:
@@ -290,52 +294,80 @@ def _entry(doc: Document | None, model: Any, problems: list[Problem]) -> _Entry:
     return (doc is not None, model, problems, keys)
 
 
-def _dumps(entry: _Entry) -> bytes:
-    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+def _segments(entries: dict[str, _Entry]) -> list[bytes]:
+    items = list(entries.items())
+    return [
+        pickle.dumps(dict(items[i : i + _SEGMENT]), protocol=pickle.HIGHEST_PROTOCOL)
+        for i in range(0, len(items), _SEGMENT)
+    ]
 
 
 class _FileCache:
     """Models and problems keyed by file content, kept in the state directory.
 
     A hit skips YAML parsing and model validation for an unchanged file; a miss (or an
-    unreadable cache) just reads the file, so a cold run is always correct. Each entry is
-    pickled on its own, so saving after a one-file change rewrites bytes, not every model.
+    unreadable cache) just reads the file, so a cold run is always correct. The file holds
+    pickled segments: saving keeps the segments whose files are all unchanged as they are.
     """
 
     def __init__(self, root: Path, enabled: bool) -> None:
         self.path = state_dir(root) / "cache" / "repository.pickle"
         self.enabled = enabled
-        self.entries: dict[str, bytes] = {}
-        self.dirty = False
-        if enabled and self.path.is_file():
+        self.entries: dict[str, _Entry] = {}
+        self.segments: list[tuple[bytes, frozenset[str]]] = []
+        self.fresh: dict[str, _Entry] = {}
+        if not (enabled and self.path.is_file()):
+            return
+        try:
+            with self.path.open("rb") as fh:
+                stored = pickle.load(fh)
+            blobs = stored["segments"] if stored.get("version") == CACHE_VERSION else []
+        except Exception:  # a corrupt cache is only a slower run
+            blobs = []
+        for blob in blobs:
             try:
-                with self.path.open("rb") as fh:
-                    stored = pickle.load(fh)
-                if stored.get("version") == CACHE_VERSION:
-                    self.entries = stored["entries"]
-            except Exception:  # a corrupt cache is only a slower run
-                self.entries = {}
+                part = pickle.loads(blob)
+            except Exception:  # so is a corrupt segment
+                continue
+            self.add_segment(blob, part)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> _Entry | None:
         return self.entries.get(key) if self.enabled else None
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: str, value: _Entry) -> None:
         if self.enabled:
             self.entries[key] = value
-            self.dirty = True
+            self.fresh[key] = value
+
+    def add_segment(self, blob: bytes, part: dict[str, _Entry]) -> None:
+        """Entries that come pickled already (from the cache file, or from a worker)."""
+        if self.enabled:
+            self.entries.update(part)
+            self.segments.append((blob, frozenset(part)))
 
     def save(self, keep: set[str]) -> None:
-        if not (self.enabled and (self.dirty or set(self.entries) - keep)):
+        if not self.enabled:
             return
-        entries = {k: v for k, v in self.entries.items() if k in keep}
+        kept = [(blob, keys) for blob, keys in self.segments if keys <= keep]
+        pending = {
+            key: self.entries[key]
+            for _, keys in self.segments
+            if not keys <= keep
+            for key in keys
+            if key in keep
+        }
+        pending.update((key, entry) for key, entry in self.fresh.items() if key in keep)
+        if not pending and len(kept) == len(self.segments):
+            return
+        blobs = [blob for blob, _ in kept] + _segments(pending)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump({"version": CACHE_VERSION, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"version": CACHE_VERSION, "segments": blobs}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.path)
 
 
-@contextmanager
+@contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while building a big repository.
 
@@ -391,55 +423,62 @@ def _jobs(files: int) -> int:
     return max(1, min(jobs, files // _FILES_PER_JOB, 16))
 
 
-def _read_local(source: _Source, pickled: bool) -> tuple[Document | None, _Entry, bytes | None]:
+_Read = tuple[Document | None, _Entry]
+
+
+def _read_local(source: _Source) -> _Read:
     doc, model, problems = _read_file(source.rel, source.kind, source.raw, source.sha)
-    entry = _entry(doc, model, problems)
-    return doc, entry, _dumps(entry) if pickled else None
+    return doc, _entry(doc, model, problems)
+
+
+def _unparsed(source: _Source, entry: _Entry) -> _Read:
+    """A file known from its entry alone (cache or worker): its data is parsed if ever needed."""
+    parsed, _, _, keys = entry
+    return (
+        Document.unparsed(source.rel, source.kind, source.raw, source.sha, keys) if parsed else None
+    ), entry
 
 
 def _read_batch(sources: list[_Source]) -> list[bytes]:
-    """In a worker process: each file's cache entry, pickled (its data stays behind)."""
-    return [_read_local(source, True)[2] or b"" for source in sources]
+    """In a worker process: the cache entries of `sources`, pickled in segments."""
+    return _segments({source.key: _read_local(source)[1] for source in sources})
 
 
-def _from_worker(source: _Source, blob: bytes) -> tuple[Document | None, _Entry, bytes]:
-    entry: _Entry = pickle.loads(blob)
-    doc = Document.unparsed(source.rel, source.kind, source.raw, source.sha, entry[3]) if entry[0] else None
-    return doc, entry, blob
+def _read_sources(sources: list[_Source], cache: _FileCache) -> list[_Read]:
+    """Parse and model files, in order, and put their entries in the cache.
 
-
-def _from_cache(source: _Source, blob: bytes | None) -> tuple[Document | None, _Entry, bytes] | None:
-    if blob is None:
-        return None
-    try:
-        return _from_worker(source, blob)
-    except Exception:  # an unreadable entry is only a miss
-        return None
-
-
-def _read_sources(
-    sources: list[_Source], pickled: bool
-) -> list[tuple[Document | None, _Entry, bytes | None]]:
-    """Parse and model files, in order; with many, forked workers take a share each.
-
-    This process reads its own share meanwhile (keeping their positioned data); a worker's
-    files come back as cache entries, their data parsed again only if a rule asks for it.
+    With many files, forked workers take a share each while this process reads its own
+    (keeping their positioned data); a worker's files come back as pickled cache entries,
+    their data parsed again only if a rule asks for it.
     """
     jobs = _jobs(len(sources))
     if jobs == 1:
-        return [_read_local(source, pickled) for source in sources]
+        return [_read_here(source, cache) for source in sources]
     shares = [sources[i::jobs] for i in range(jobs)]
     results: list[Any] = [None] * len(sources)
     with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [_submit(pool, share) for share in shares[1:]]
-        results[0::jobs] = [_read_local(source, pickled) for source in shares[0]]
+        results[0::jobs] = [_read_here(source, cache) for source in shares[0]]
         for i, (share, future) in enumerate(zip(shares[1:], futures, strict=True), start=1):
-            blobs = _outcome(future)
-            if blobs is None:
-                results[i::jobs] = [_read_local(source, pickled) for source in share]
-            else:
-                results[i::jobs] = [_from_worker(s, blob) for s, blob in zip(share, blobs, strict=True)]
+            results[i::jobs] = _worker_results(share, _outcome(future), cache)
     return results
+
+
+def _read_here(source: _Source, cache: _FileCache) -> _Read:
+    doc, entry = _read_local(source)
+    cache.put(source.key, entry)
+    return doc, entry
+
+
+def _worker_results(share: list[_Source], blobs: list[bytes] | None, cache: _FileCache) -> list[_Read]:
+    if blobs is None:  # the worker failed: its share is read here
+        return [_read_here(source, cache) for source in share]
+    entries: dict[str, _Entry] = {}
+    for blob in blobs:
+        part = pickle.loads(blob)
+        cache.add_segment(blob, part)
+        entries.update(part)
+    return [_unparsed(source, entries[source.key]) for source in share]
 
 
 def _submit(pool: ProcessPoolExecutor, share: list[_Source]) -> Future[list[bytes]] | None:
@@ -487,21 +526,18 @@ def _load_repository(root: Path, report: Report, use_cache: bool) -> Repository:
         with open(os.path.join(root, rel), "rb") as fh:
             raw = fh.read()
         sources.append(_Source(rel, kind, raw, hashlib.sha256(raw).hexdigest()))
-    read: dict[str, tuple[Document | None, _Entry, bytes | None]] = {}
+    read: dict[str, _Read] = {}
     misses: list[_Source] = []
     for source in sources:
-        hit = _from_cache(source, cache.get(source.key))
-        if hit is None:
+        entry = cache.get(source.key)
+        if entry is None:
             misses.append(source)
         else:
-            read[source.key] = hit
-    for source, fresh in zip(misses, _read_sources(misses, cache.enabled), strict=True):
-        read[source.key] = fresh
-        if fresh[2] is not None:
-            cache.put(source.key, fresh[2])
+            read[source.key] = _unparsed(source, entry)
+    read.update(zip((source.key for source in misses), _read_sources(misses, cache), strict=True))
     for source in sources:
         rel, kind, key = source.rel, source.kind, source.key
-        doc, (_, model, problems, _), _ = read[key]
+        doc, (_, model, problems, _) = read[key]
         used.add(key)
         report.extend(problems)
         if doc is None:

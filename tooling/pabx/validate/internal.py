@@ -23,9 +23,20 @@ def _internal_numbers(tenant: Tenant) -> Iterator[tuple[list[Any], str, str]]:
         yield ["ivrs", i, "number"], ivr.number, "IVR"
 
 
+def _numbers_of(tenant: Tenant) -> list[str]:
+    return [
+        *(ext.number for ext in tenant.extensions),
+        *(queue.number for queue in tenant.queues),
+        *(ivr.number for ivr in tenant.ivrs),
+    ]
+
+
 @rule("internal-number-unique", "extension, queue and IVR numbers are unique inside a tenant")
 def internal_number_unique(repo: Repository) -> Iterator[Problem]:
     for slug, tenant in sorted(repo.tenants.items()):
+        numbers = _numbers_of(tenant)
+        if len(set(numbers)) == len(numbers):  # the usual case, decided without positions
+            continue
         doc = repo.doc_of(Kind.TENANT, slug)
         seen: dict[str, str] = {}
         for loc, number, what in _internal_numbers(tenant):
@@ -60,14 +71,20 @@ def reserved_reason(number: str, dialing: Dialing) -> str | None:
 def internal_number_reserved(repo: Repository) -> Iterator[Problem]:
     dialing = repo.platform.dialing if repo.platform else Dialing()
     reasons: dict[str, str | None] = {}  # tenants reuse the same few numbers (2001, 600…)
+    reserved: set[str] = set()
     for slug, tenant in sorted(repo.tenants.items()):
-        doc = None
-        for loc, number, _ in _internal_numbers(tenant):
+        numbers = _numbers_of(tenant)
+        for number in numbers:
             if number not in reasons:
                 reasons[number] = reserved_reason(number, dialing)
+                if reasons[number]:
+                    reserved.add(number)
+        if reserved.isdisjoint(numbers):
+            continue
+        doc = repo.doc_of(Kind.TENANT, slug)
+        for loc, number, _ in _internal_numbers(tenant):
             why = reasons[number]
             if why:
-                doc = doc or repo.doc_of(Kind.TENANT, slug)
                 yield doc.problem(loc, why, "internal-number-reserved")
 
 
@@ -95,6 +112,10 @@ def caller_id_owned(repo: Repository) -> Iterator[Problem]:
     # a numbers/ file that did not load (its errors are reported) may hold the number
     numbers_incomplete = any(path.startswith("numbers/") for path in repo.invalid)
     for slug, tenant in sorted(repo.tenants.items()):
+        if (not tenant.caller_id or owners.get(tenant.caller_id, "") == slug) and all(
+            owners.get(e.caller_id, "") == slug for e in tenant.extensions if e.caller_id
+        ):
+            continue  # the usual case: every caller ID is owned
         doc = repo.doc_of(Kind.TENANT, slug)
         candidates: list[tuple[list[Any], str]] = []
         if tenant.caller_id:
@@ -136,9 +157,12 @@ def caller_id_missing(repo: Repository) -> Iterator[Problem]:
 
 @rule("extension-class-outside-plan", "an extension's outbound classes are allowed by the plan too (warning)")
 def extension_class_outside_plan(repo: Repository) -> Iterator[Problem]:
+    allowed = {slug: set(plan.allowed_classes) for slug, plan in repo.plans.items()}
     for slug, tenant in sorted(repo.tenants.items()):
         plan = repo.plans.get(tenant.plan)
-        if plan is None:
+        if plan is None or all(
+            cls in allowed[tenant.plan] for ext in tenant.extensions for cls in ext.outbound or ()
+        ):
             continue
         doc = repo.doc_of(Kind.TENANT, slug)
         for i, ext in enumerate(tenant.extensions):

@@ -25,10 +25,12 @@ class _Targets:
         self.ivrs = {ivr.number for ivr in tenant.ivrs}
 
 
-def destination_error(tenant: Tenant | _Targets, destination: str) -> str | None:
+def destination_error(
+    tenant: Tenant | _Targets, destination: str, split: tuple[DestinationKind, str] | None = None
+) -> str | None:
     """Why `destination` does not resolve inside `tenant`, or None when it does."""
     targets = tenant if isinstance(tenant, _Targets) else _Targets(tenant)
-    kind, target = split_destination(destination)
+    kind, target = split or split_destination(destination)
     if kind is DestinationKind.HANGUP:
         return None
     if kind is DestinationKind.EXTENSION and target not in targets.extensions:
@@ -62,18 +64,24 @@ def _tenant_destinations(tenant: Tenant) -> Iterator[tuple[list[Any], str]]:
 @rule("ref-destination", "queue overflows, IVR options and DID destinations resolve inside their tenant")
 def ref_destination(repo: Repository) -> Iterator[Problem]:
     targets: dict[str, _Targets] = {}
+    splits: dict[str, tuple[DestinationKind, str]] = {}  # "extension:2001" recurs in every tenant
+
+    def split(dest: str) -> tuple[DestinationKind, str]:
+        if dest not in splits:
+            splits[dest] = split_destination(dest)
+        return splits[dest]
+
     for slug, tenant in sorted(repo.tenants.items()):
-        doc = repo.doc_of(Kind.TENANT, slug)
         targets[slug] = _Targets(tenant)
         for loc, dest in _tenant_destinations(tenant):
-            why = destination_error(targets[slug], dest)
+            why = destination_error(targets[slug], dest, split(dest))
             if why:
-                yield doc.problem(loc, f"{dest}: {why}", "ref-destination")
+                yield repo.doc_of(Kind.TENANT, slug).problem(loc, f"{dest}: {why}", "ref-destination")
     for site in repo.number_sites:
         entry = site.entry
         owner = targets.get(entry.owner) if entry.owner else None
         if entry.destination and owner is not None:
-            why = destination_error(owner, entry.destination)
+            why = destination_error(owner, entry.destination, split(entry.destination))
             if why:
                 yield site.doc.problem(
                     [site.index, "destination"],

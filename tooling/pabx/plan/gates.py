@@ -1,0 +1,132 @@
+"""Safety gates: the destructive or risky parts of a plan, which block apply unless allowed.
+
+- tenant-removed: a tenant's status becomes removido (or its file goes away);
+- number-removed: a number is deleted from numbers/;
+- number-moved: a number passes from one tenant to another;
+- class-opened: an existing tenant becomes able to call LDI or 0300 (its plan changed, or its
+  plan's allowed_classes did);
+- mass-change: more than `threshold` of the tenants a server served are touched (and more than one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pabx.loader.repo import Repository
+from pabx.model import CallClass, Status
+from pabx.plan.model import Action, Change, Gate
+from pabx.plan.semantic import placed
+
+RISKY_CLASSES: tuple[CallClass, ...] = (CallClass.LDI, CallClass.C0300)
+
+
+def compute_gates(
+    base: Repository,
+    head: Repository,
+    changes: list[Change],
+    threshold: float,
+    servers: set[str] | None = None,
+) -> list[Gate]:
+    gates: list[Gate] = []
+    for change in changes:
+        if change.kind == "tenant" and change.action is Action.DELETE:
+            gates.append(
+                Gate(
+                    "tenant-removed",
+                    change.id,
+                    f"{change.id} is removed: {change.summary}",
+                    change.file,
+                    change.servers,
+                )
+            )
+        elif change.kind == "number" and change.action is Action.DELETE:
+            gates.append(
+                Gate(
+                    "number-removed",
+                    change.id,
+                    f"{change.id} is deleted: {change.summary}",
+                    change.file,
+                    change.servers,
+                )
+            )
+        elif change.kind == "number" and change.event == "moved":
+            gates.append(
+                Gate(
+                    "number-moved",
+                    change.id,
+                    f"{change.id} moves between tenants: {change.summary}",
+                    change.file,
+                    change.servers,
+                )
+            )
+    gates += _classes_opened(base, head, changes)
+    gates += _mass_change(base, head, changes, threshold, servers)
+    return gates
+
+
+def _classes_opened(base: Repository, head: Repository, changes: list[Change]) -> list[Gate]:
+    tenants: set[str] = set()
+    for change in changes:
+        if change.kind == "tenant" and change.action is not Action.CREATE and change.event != "created":
+            tenants.add(change.id.split(":", 1)[1])
+        elif change.kind == "plan" and change.action is Action.UPDATE:
+            slug = change.id.split(":", 1)[1]
+            tenants |= {s for s, t in head.tenants.items() if t.plan == slug}
+    gates = []
+    for slug in sorted(tenants):
+        old, new = base.tenants.get(slug), head.tenants.get(slug)
+        if old is None or new is None or new.status is Status.REMOVIDO:
+            continue
+        old_plan, new_plan = base.plans.get(old.plan), head.plans.get(new.plan)
+        if new_plan is None:
+            continue
+        opened = [
+            c.value
+            for c in RISKY_CLASSES
+            if new_plan.allows(c) and not (old_plan is not None and old_plan.allows(c))
+        ]
+        if opened:
+            why = (
+                f"plan {old.plan} → {new.plan}"
+                if old.plan != new.plan
+                else f"plan {new.plan} now allows them"
+            )
+            gates.append(
+                Gate(
+                    "class-opened",
+                    f"tenant:{slug}",
+                    f"tenant:{slug} becomes able to call {', '.join(opened)} ({why})",
+                    f"tenants/{slug}.yaml" if old.plan != new.plan else f"plans/{new.plan}.yaml",
+                    tuple(s for s in (placed(new),) if s),
+                )
+            )
+    return gates
+
+
+def _mass_change(
+    base: Repository, head: Repository, changes: list[Change], threshold: float, servers: set[str] | None
+) -> list[Gate]:
+    touched: dict[str, set[str]] = defaultdict(set)
+    for change in changes:
+        for slug in change.tenants:
+            server = placed(base.tenants.get(slug))
+            if server:
+                touched[server].add(slug)
+    gates = []
+    for server in sorted(touched):
+        if servers is not None and server not in servers:
+            continue
+        total = sum(1 for t in base.tenants.values() if placed(t) == server)
+        count = len(touched[server])
+        if count > 1 and total and count > threshold * total:
+            gates.append(
+                Gate(
+                    "mass-change",
+                    f"server:{server}",
+                    f"{count} of the {total} tenants of server {server} change "
+                    f"({count / total:.0%}, over the {threshold:.0%} threshold)",
+                    "",
+                    (server,),
+                )
+            )
+    return gates
