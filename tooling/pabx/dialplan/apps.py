@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 Application = Callable[["Engine", Channel, str], Control]
 APPLICATIONS: dict[str, Application] = {}
 
-DIAL_STATUS_CAUSES = {"BUSY": USER_BUSY, "CONGESTION": CONGESTION, "CHANUNAVAIL": 3}
+NO_ROUTE_DESTINATION = 3
+DIAL_STATUS_CAUSES = {"BUSY": USER_BUSY, "CONGESTION": CONGESTION, "CHANUNAVAIL": NO_ROUTE_DESTINATION}
 
 
 def application(*names: str) -> Callable[[Application], Application]:
@@ -460,8 +461,18 @@ def _dial(engine: Engine, channel: Channel, data: str) -> Control:
     if not targets:
         raise TraceError("Dial has no valid destination")
     info = DialInfo(targets, timeout, options_text, options)
-    status = engine.dial_statuses.popleft().upper() if engine.dial_statuses else None
     destinations = " & ".join(f"{target.technology}/{target.resource}" for target in targets)
+    if all(target.endpoint_defined is False for target in targets):
+        # chan_pjsip cannot create a channel to an endpoint that does not exist: Dial returns at once.
+        info.status = "CHANUNAVAIL"
+        channel.set_variable("DIALSTATUS", "CHANUNAVAIL")
+        channel.hangup_cause = NO_ROUTE_DESTINATION
+        engine.continued.append(
+            engine.outcome(channel, "dial", f"Dial({destinations}): no such endpoint, CHANUNAVAIL", dial=info)
+        )
+        engine.note("no destination exists: DIALSTATUS=CHANUNAVAIL and the dialplan goes on")
+        return NEXT
+    status = engine.dial_statuses.popleft().upper() if engine.dial_statuses else None
     if status is None:
         raise engine.finish(channel, "dial", f"Dial({destinations})", dial=info)
     info.status = status

@@ -347,8 +347,9 @@ class _Parser:
         return target
 
     def find_section(self, name: str, *, include_templates: bool) -> Section | None:
+        """The first section called `name`, compared without case as config.c does."""
         for section in self.config.sections:
-            if section.name == name and (include_templates or not section.is_template):
+            if section.name.lower() == name.lower() and (include_templates or not section.is_template):
                 return section
         return None
 
