@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pabx schema --check
 	$(BIN)/pabx validate
+	$(BIN)/pabx codeowners --check
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -19,6 +19,7 @@ DESCRIPTIONS: dict[Kind, str] = {
     Kind.ROUTE: "routes/<slug>.yaml: an outbound route (Rota), a trunk per call class",
     Kind.TENANT: "tenants/<slug>.yaml: a tenant (Cliente)",
     Kind.NUMBERS: "numbers/<DDD>.yaml: the numbers (Números) of one DDD",
+    Kind.USERS: "inventory/users.yaml: platform users, their roles and the tenants each manages (CODEOWNERS)",
 }
 
 

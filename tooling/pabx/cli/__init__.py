@@ -40,5 +40,10 @@ def _register() -> None:
     for module in (validate, schema, summary, render, secrets, demo, generate):
         main.add_command(module.command)
 
+    from pabx.cli import codeowners, extension, importer, ivr, number, queue, route, tenant, user
+
+    for module in (tenant, extension, queue, ivr, number, route, importer, user, codeowners):
+        main.add_command(module.command)
+
 
 _register()

@@ -16,11 +16,17 @@ class Kind(StrEnum):
     ROUTE = "route"
     TENANT = "tenant"
     NUMBERS = "numbers"
+    USERS = "users"
 
 
 HOSTS_FILE = "inventory/hosts.yml"
 PLATFORM_FILE = "inventory/platform.yaml"
-SINGLE_FILES: dict[str, Kind] = {HOSTS_FILE: Kind.INVENTORY, PLATFORM_FILE: Kind.PLATFORM}
+USERS_FILE = "inventory/users.yaml"
+SINGLE_FILES: dict[str, Kind] = {
+    HOSTS_FILE: Kind.INVENTORY,
+    PLATFORM_FILE: Kind.PLATFORM,
+    USERS_FILE: Kind.USERS,
+}
 FOLDERS: dict[str, Kind] = {
     "inventory/trunks": Kind.TRUNK,
     "plans": Kind.PLAN,

@@ -8,6 +8,7 @@ from pabx.model.platform import Platform
 from pabx.model.route import Route
 from pabx.model.tenant import Extension, Ivr, PersonType, Queue, Status, Tenant
 from pabx.model.trunk import NumberFormat, Trunk
+from pabx.model.user import Role, User, Users
 
 __all__ = [
     "CALL_CLASSES",
@@ -25,9 +26,12 @@ __all__ = [
     "Plan",
     "Platform",
     "Queue",
+    "Role",
     "Route",
     "Status",
     "Tenant",
     "Trunk",
+    "User",
+    "Users",
     "split_destination",
 ]
