@@ -142,3 +142,9 @@ def test_can_match_and_match_more_across_a_context() -> None:
     assert plan.can_match("ivr", "1") and not plan.match_more("ivr", "1")
     assert plan.can_match("ivr", "3") and plan.match_more("ivr", "3")
     assert not plan.can_match("ivr", "9")
+
+
+def test_spaces_leave_names_but_not_sets() -> None:
+    plan = dialplan("[c]\nexten => 100 ,1,NoOp()\nexten => _[1 2]X,1,NoOp()\n")
+    assert [e.name for e in plan.contexts["c"].extensions] == ["100", "_[1 2]X"]
+    assert plan.find("c", " 5") is not None

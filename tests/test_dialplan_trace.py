@@ -434,3 +434,13 @@ def test_a_dial_to_endpoints_that_do_not_exist_returns_chanunavail_at_once(serve
     assert result.warnings == [
         "Dial to PJSIP endpoint 'ghost', which pjsip.conf does not define (CHANUNAVAIL)"
     ]
+
+
+def test_text_format_shows_steps_notes_and_outcome(server: RenderedServer) -> None:
+    text = trace_call(server, CallSetup(exten="021987654321", endpoint="acme_2001")).format_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("t_acme_phones,021987654321,1 Set(CDR(userfield)=saida:ldn_movel)")
+    assert "[_0[1-9][1-9]9XXXXXXXX in t_acme_outbound]" in lines[0]
+    assert "    pre-dial handler pabx-predial,s,1(acme) runs on PJSIP/trunk_vivo-00000002" in lines
+    assert "=> dial: Dial(PJSIP/5521987654321@trunk_vivo)" in lines
+    assert any(line.endswith("<callee PJSIP/trunk_vivo-00000002>") for line in lines)

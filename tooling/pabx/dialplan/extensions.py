@@ -360,6 +360,7 @@ def _add_priority(
     if "+" in priority_text:
         priority_text, _, plus = priority_text.partition("+")
         offset = _atoi(plus)
+    extension_name = _without_spaces(extension_name)
     normalized = normalize_extension(extension_name)
     if priority_text == "hint":
         number = HINT
@@ -415,6 +416,23 @@ def _add_priority(
         )
     extension.priorities[number] = step
     return number
+
+
+def _without_spaces(name: str) -> str:
+    """ext_strncpy drops spaces from a name, except inside a pattern's [...]."""
+    if " " not in name:
+        return name
+    out: list[str] = []
+    in_set = False
+    for char in name:
+        if char == "[" and name.startswith("_"):
+            in_set = True
+        elif char == "]":
+            in_set = False
+        elif char == " " and not in_set:
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 def _leading_int(text: str) -> int | None:

@@ -9,6 +9,7 @@ compares C strings. `-` is decoration everywhere outside `[...]`.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import IntEnum
 
@@ -82,9 +83,10 @@ def _literal_compare(left: bytes, right: bytes, *, partial: bool) -> int:
 
 
 def _fluffless_length(data: bytes) -> int:
-    return sum(1 for byte in data if byte != 0x2D)
+    return len(data) - data.count(b"-")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def match_extension(pattern: str, dialed: str, mode: MatchMode = MatchMode.MATCH) -> Match:
     """Does `dialed` match the extension `pattern` (a literal or a `_` pattern)?
 
@@ -94,6 +96,12 @@ def match_extension(pattern: str, dialed: str, mode: MatchMode = MatchMode.MATCH
     pat = _bytes(pattern)
     data = _bytes(dialed)
     if not pat.startswith(b"_"):
+        if b"-" not in pat and b"-" not in data:
+            if mode is MatchMode.MATCH:
+                return Match.YES if pat == data else Match.NONE
+            if not pat.startswith(data):
+                return Match.NONE
+            return Match.YES if mode is MatchMode.CANMATCH or len(pat) > len(data) else Match.NONE
         if _fluffless_length(pat) < _fluffless_length(data):
             return Match.NONE
         if mode is MatchMode.MATCH:

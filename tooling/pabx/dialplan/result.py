@@ -224,3 +224,41 @@ class TraceResult:
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
+
+    def format_text(self) -> str:
+        """A readable trace: one line per step (notes indented), then the outcome and the CDR."""
+        lines: list[str] = []
+        for step in self.steps:
+            where = f"{step.context},{step.exten},{step.priority}"
+            label = f"({step.label})" if step.label else ""
+            via = f" [{step.matched} in {step.defined_in}]" if step.defined_in != step.context else ""
+            who = "" if step.channel == "caller" else f"  <{step.channel}>"
+            lines.append(f"{where}{label} {step.app}({step.substituted}){via}  {step.file}:{step.line}{who}")
+            lines.extend(f"    {note}" for note in step.notes)
+        for earlier in self.continued:
+            lines.append(f"went on past: {earlier.reason}")
+        lines.append(f"=> {self.outcome.kind}: {self.outcome.reason}")
+        outcome = self.outcome
+        if outcome.dial is not None:
+            for target in outcome.dial.targets:
+                number = f" number {target.number}" if target.number else ""
+                lines.append(
+                    f"   {target.technology}/{target.resource}: endpoint {target.endpoint}{number}, "
+                    f'caller ID "{target.callerid_name}" <{target.callerid_num}>, accountcode {target.accountcode!r}'
+                )
+        if outcome.queue is not None:
+            lines.append(
+                f"   queue {outcome.queue.name} ({outcome.queue.strategy}): {', '.join(outcome.queue.members)}"
+            )
+        if outcome.voicemail is not None:
+            boxes = ", ".join(f"{box.mailbox}@{box.context}" for box in outcome.voicemail.mailboxes)
+            lines.append(f"   mailbox {boxes}")
+        if outcome.hangup is not None:
+            hangup = outcome.hangup.to_json()
+            lines.append(f"   cause {hangup['cause']} {hangup['cause_name']} ({hangup['source']})")
+        lines.append(
+            f'   caller ID "{self.callerid_name}" <{self.callerid_num}>; CDR accountcode {self.accountcode!r}, '
+            f"userfield {self.userfield!r}; groups {', '.join(self.groups) or '-'}"
+        )
+        lines.extend(f"   warning: {warning}" for warning in self.warnings)
+        return "\n".join(lines)
