@@ -45,5 +45,9 @@ def _register() -> None:
     for module in (tenant, extension, queue, ivr, number, route, importer, user, codeowners):
         main.add_command(module.command)
 
+    from pabx.cli import plan
+
+    main.add_command(plan.command)
+
 
 _register()

@@ -34,7 +34,7 @@ def compute_gates(
                 Gate(
                     "tenant-removed",
                     change.id,
-                    f"{change.id} is removed: {change.summary}",
+                    f"remoção de cliente: {change.summary}",
                     change.file,
                     change.servers,
                 )
@@ -44,7 +44,7 @@ def compute_gates(
                 Gate(
                     "number-removed",
                     change.id,
-                    f"{change.id} is deleted: {change.summary}",
+                    f"número apagado: {change.summary}",
                     change.file,
                     change.servers,
                 )
@@ -54,7 +54,7 @@ def compute_gates(
                 Gate(
                     "number-moved",
                     change.id,
-                    f"{change.id} moves between tenants: {change.summary}",
+                    f"número trocando de cliente: {change.summary}",
                     change.file,
                     change.servers,
                 )
@@ -87,15 +87,15 @@ def _classes_opened(base: Repository, head: Repository, changes: list[Change]) -
         ]
         if opened:
             why = (
-                f"plan {old.plan} → {new.plan}"
+                f"plano {old.plan} → {new.plan}"
                 if old.plan != new.plan
-                else f"plan {new.plan} now allows them"
+                else f"o plano {new.plan} passa a permitir"
             )
             gates.append(
                 Gate(
                     "class-opened",
                     f"tenant:{slug}",
-                    f"tenant:{slug} becomes able to call {', '.join(opened)} ({why})",
+                    f"Cliente {slug} passa a poder ligar para {', '.join(opened)} ({why})",
                     f"tenants/{slug}.yaml" if old.plan != new.plan else f"plans/{new.plan}.yaml",
                     tuple(s for s in (placed(new),) if s),
                 )
@@ -123,8 +123,8 @@ def _mass_change(
                 Gate(
                     "mass-change",
                     f"server:{server}",
-                    f"{count} of the {total} tenants of server {server} change "
-                    f"({count / total:.0%}, over the {threshold:.0%} threshold)",
+                    f"{count} dos {total} clientes do servidor {server} mudam "
+                    f"({count / total:.0%}, acima do limite de {threshold:.0%})",
                     "",
                     (server,),
                 )
