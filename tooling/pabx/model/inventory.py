@@ -39,6 +39,17 @@ class HostVars(Strict):
     )
     pabx_sip_port: int = Field(5060, ge=1, le=65535, title="Porta SIP")
     pabx_site: Text | None = Field(None, title="Local")
+    pabx_asterisk_etc: str = Field(
+        "/etc/asterisk",
+        pattern=r"^/",
+        title="Diretório de configuração do Asterisk",
+        description="Asterisk's config directory on this host (pabx apply writes its releases here)",
+    )
+    pabx_asterisk_cli: str = Field(
+        "asterisk",
+        title="CLI do Asterisk",
+        description="The Asterisk binary pabx runs as `<cli> -rx '<command>'`; empty: no Asterisk (reloads skipped)",
+    )
 
     @model_validator(mode="after")
     def _only_ansible_extras(self) -> HostVars:
@@ -46,7 +57,8 @@ class HostVars(Strict):
             if not key.startswith("ansible_"):
                 raise ValueError(
                     f"unknown host variable {key!r}: pabx knows pabx_capacity, pabx_sip_address, "
-                    "pabx_sip_port, pabx_site; Ansible's own variables start with ansible_"
+                    "pabx_sip_port, pabx_site, pabx_asterisk_etc, pabx_asterisk_cli; "
+                    "Ansible's own variables start with ansible_"
                 )
         return self
 
