@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,13 @@ def test_pabx_jobs_must_be_a_count(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PABX_JOBS", "many")
     with pytest.raises(UserError, match="PABX_JOBS"):
         loader_repo._jobs(10_000)
+
+
+def test_cli_with_workers_prints_its_verdict_once(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    generate_platform(GeneratorSpec(tenants=900, numbers_per_tenant=1), root)  # ~970 files: 2 jobs
+    env = {**os.environ, "PABX_JOBS": "2", "PABX_STATE_DIR": str(tmp_path / "state")}
+    command = [sys.executable, "-c", "from pabx.cli import main; main()", "validate", "--repo", str(root)]
+    for _ in ("cold", "warm"):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "valid: 0 error(s), 0 warning(s)\n", "")

@@ -26,7 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pabx.errors import Problem, Report, Severity, UserError
 from pabx.loader.layout import Kind, discover, schema_reference, state_dir
 from pabx.loader.yamlpos import YamlSyntaxError, field_label, locate, parse, parse_document
-from pabx.model import HostVars, Inventory, NumberEntry, Plan, Platform, Route, Tenant, Trunk, Users
+from pabx.model import HostVars, Inventory, NumberEntry, Plan, Platform, Route, Tenant, Trunk
 
 MODELS: dict[Kind, Any] = {
     Kind.PLATFORM: Platform,
@@ -36,7 +36,6 @@ MODELS: dict[Kind, Any] = {
     Kind.ROUTE: Route,
     Kind.TENANT: Tenant,
     Kind.NUMBERS: list[NumberEntry],
-    Kind.USERS: Users,
 }
 _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
 
@@ -145,7 +144,6 @@ class Repository:
     routes: dict[str, Route] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     number_sites: list[NumberSite] = field(default_factory=list)
-    users: Users | None = None
     other_docs: list[Document] = field(default_factory=list)
     invalid: set[str] = field(default_factory=set)
 
@@ -458,6 +456,8 @@ def _read_sources(sources: list[_Source], cache: _FileCache) -> list[_Read]:
         return [_read_here(source, cache) for source in sources]
     shares = [sources[i::jobs] for i in range(jobs)]
     results: list[Any] = [None] * len(sources)
+    for stream in (sys.stdout, sys.stderr):  # else a worker could write buffered output again
+        stream.flush()
     with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [_submit(pool, share) for share in shares[1:]]
         results[0::jobs] = [_read_here(source, cache) for source in shares[0]]
@@ -575,8 +575,6 @@ def _attach(repo: Repository, doc: Document, kind: Kind, model: Any) -> None:
         repo.tenants[stem] = model
     elif kind is Kind.NUMBERS:
         repo.number_sites.extend(NumberSite(doc, i, entry) for i, entry in enumerate(model))
-    elif kind is Kind.USERS:
-        repo.users = model
 
 
 def load_valid_repository(root: Path) -> tuple[Repository, Report]:
