@@ -23,13 +23,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "asterisk"
 DIALPLANS = FIXTURES / "dialplan"
 
-ENTRY = re.compile(
-    r"^  '(?P<name>[^']*)'(?: \(CID match '(?P<cid>[^']*)'\))? =>\s+(?:\[(?P<label>[^\]]+)\]\s+)?"
-    r"(?P<priority>\d+)\. (?P<call>.*?)\s+\[(?P<file>[^:\]]+):(?P<line>\d+)\]$"
-)
-CONTINUATION = re.compile(
-    r"^\s+(?:\[(?P<label>[^\]]+)\]\s+)?(?P<priority>\d+)\. (?P<call>.*?)\s+\[(?P<file>[^:\]]+):(?P<line>\d+)\]$"
-)
+PRIORITY = r"(?:\[(?P<label>[^\]]+)\]\s+)?(?:(?P<priority>\d+)\. |hint: )(?P<call>.*?)\s+\[(?P<file>[^:\]]+):(?P<line>\d+)\]$"
+ENTRY = re.compile(r"^  '(?P<name>[^']*)'(?: \(CID match '(?P<cid>[^']*)'\))? =>\s+" + PRIORITY)
+CONTINUATION = re.compile(r"^\s+" + PRIORITY)
 INCLUDE = re.compile(r"^  Include =>\s+'(?P<context>[^']+)'")
 SUMMARY = re.compile(
     r"^-= (?P<extensions>\d+) extensions? \((?P<priorities>\d+) priorit(?:y|ies)\) in 1 context\. =-$"
@@ -74,7 +70,8 @@ def recorded_dialplan_show() -> dict[str, ShownContext]:
 
 
 def _priority(match: re.Match[str]) -> tuple[int, str | None, str, str, int]:
-    return int(match["priority"]), match["label"], match["call"], match["file"], int(match["line"])
+    number = int(match["priority"]) if match["priority"] else HINT
+    return number, match["label"], match["call"], match["file"], int(match["line"])
 
 
 def loaded(*names: str) -> Dialplan:
@@ -83,20 +80,32 @@ def loaded(*names: str) -> Dialplan:
     for plan in plans[1:]:
         merged.contexts.update(plan.contexts)
         merged.globals.update(plan.globals)
+        merged.problems.extend(plan.problems)
     return merged
 
 
 @pytest.fixture(scope="module")
 def fixture_dialplan() -> Dialplan:
-    plan = loaded("ordering.conf", "flow.conf", "ivr.conf")
-    assert plan.problems == []
+    plan = loaded("ordering.conf", "flow.conf", "ivr.conf", "syntax.conf")
+    assert [(p.path.rsplit("/", 1)[-1], p.line) for p in plan.problems] == [
+        ("syntax.conf", 18),
+        ("syntax.conf", 19),
+        ("syntax.conf", 28),
+        ("syntax.conf", 29),
+    ]
     return plan
 
 
 def test_the_recordings_come_from_asterisk_22_and_cover_every_fixture_context() -> None:
-    for name in ("dialplan-show.txt", "ordering-matches.txt", "flow-executions.txt", "ivr-executions.txt"):
+    for name in (
+        "dialplan-show.txt",
+        "ordering-matches.txt",
+        "flow-executions.txt",
+        "ivr-executions.txt",
+        "syntax-load-warnings.txt",
+    ):
         assert (RECORDED / name).read_text().startswith("; Asterisk: Asterisk 22."), name
-    plan = loaded("ordering.conf", "flow.conf", "ivr.conf")
+    plan = loaded("ordering.conf", "flow.conf", "ivr.conf", "syntax.conf")
     assert sorted(SHOWN) == sorted(plan.contexts)
     assert len(recorded_matches()) > 50
 
@@ -116,12 +125,22 @@ def test_extension_order_priorities_and_positions_match_dialplan_show(
     assert [(e.name, e.cidmatch) for e in ours.extensions] == [(e.name, e.cid) for e in shown.extensions]
     for extension, recorded in zip(ours.extensions, shown.extensions, strict=True):
         priorities = [
-            (p.number, p.label, f"{p.app}({p.data})", p.file.name, p.line)
+            (p.number, p.label, p.app if number == HINT else f"{p.app}({p.data})", p.file.name, p.line)
             for number, p in sorted(extension.priorities.items())
-            if number != HINT
         ]
         assert priorities == recorded.priorities, extension.name
     assert [include.context for include in ours.includes] == shown.includes
+
+
+def test_load_problems_are_the_lines_asterisk_warned_about() -> None:
+    plan = load_dialplan(parse_config(DIALPLANS / "syntax.conf"))
+    warned = {
+        int(found["line"])
+        for line in (RECORDED / "syntax-load-warnings.txt").read_text().splitlines()
+        if (found := re.search(r" at line (?P<line>\d+) of syntax\.conf", line))
+    }
+    assert warned == {18, 19, 28, 29}
+    assert {problem.line for problem in plan.problems} == warned
 
 
 def recorded_matches() -> list[tuple[str, str, str | None]]:

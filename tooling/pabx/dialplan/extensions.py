@@ -389,6 +389,8 @@ def _add_priority(
             return last_priority
         number = labelled.number
     app, data = _split_application(app_text if has_app else "")
+    if "(" in app_text and ")" not in app_text.partition("(")[2] and "$" not in app_text.partition("(")[0]:
+        loader.problem(option, f"no closing parenthesis in '{app_text}'", "dialplan.parenthesis")
     number += offset
     if not normalized:
         loader.problem(option, "extension has no name", "dialplan.extension")
