@@ -49,5 +49,13 @@ def _register() -> None:
 
     main.add_command(plan.command)
 
+    from pabx.cli import trace
+
+    main.add_command(trace.command)
+
+    from pabx.cli import report
+
+    main.add_command(report.command)
+
 
 _register()
