@@ -26,7 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pabx.errors import Problem, Report, Severity, UserError
 from pabx.loader.layout import Kind, discover, schema_reference, state_dir
 from pabx.loader.yamlpos import YamlSyntaxError, field_label, locate, parse, parse_document
-from pabx.model import HostVars, Inventory, NumberEntry, Plan, Platform, Route, Tenant, Trunk
+from pabx.model import HostVars, Inventory, NumberEntry, Plan, Platform, Route, Tenant, Trunk, Users
 
 MODELS: dict[Kind, Any] = {
     Kind.PLATFORM: Platform,
@@ -36,6 +36,7 @@ MODELS: dict[Kind, Any] = {
     Kind.ROUTE: Route,
     Kind.TENANT: Tenant,
     Kind.NUMBERS: list[NumberEntry],
+    Kind.USERS: Users,
 }
 _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
 
@@ -144,6 +145,7 @@ class Repository:
     routes: dict[str, Route] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     number_sites: list[NumberSite] = field(default_factory=list)
+    users: Users | None = None
     other_docs: list[Document] = field(default_factory=list)
     invalid: set[str] = field(default_factory=set)
 
@@ -575,6 +577,8 @@ def _attach(repo: Repository, doc: Document, kind: Kind, model: Any) -> None:
         repo.tenants[stem] = model
     elif kind is Kind.NUMBERS:
         repo.number_sites.extend(NumberSite(doc, i, entry) for i, entry in enumerate(model))
+    elif kind is Kind.USERS:
+        repo.users = model
 
 
 def load_valid_repository(root: Path) -> tuple[Repository, Report]:
