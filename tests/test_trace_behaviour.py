@@ -238,6 +238,7 @@ def test_emergency_works_from_every_rendered_endpoint(repo: Repository, cache: S
                 report = call(repo, cache, f"{slug}/{ext.number}", number, calls_up=999)
                 endpoint, sent, cid, _ = dialed(report)
                 assert endpoint.startswith("trunk_") and sent == number
+                assert cid == "anonymous" or repo.numbers[cid].owner == slug
                 assert result(report)["cdr"]["userfield"] == "saida:servicos"
                 count += 1
     assert count >= 3 * 35
