@@ -444,3 +444,13 @@ def test_text_format_shows_steps_notes_and_outcome(server: RenderedServer) -> No
     assert "    pre-dial handler pabx-predial,s,1(acme) runs on PJSIP/trunk_vivo-00000002" in lines
     assert "=> dial: Dial(PJSIP/5521987654321@trunk_vivo)" in lines
     assert any(line.endswith("<callee PJSIP/trunk_vivo-00000002>") for line in lines)
+
+
+def test_a_chanunavail_dial_runs_no_pre_dial_handler(server: RenderedServer) -> None:
+    result = trace_call(
+        server, CallSetup(exten="021987654321", endpoint="acme_2001", dial_statuses=("CHANUNAVAIL",))
+    )
+    assert all(step.channel == "caller" for step in result.steps)
+    assert any("never created" in note for step in result.steps for note in step.notes)
+    assert result.kind == "hangup" and result.outcome.hangup is not None
+    assert (result.outcome.hangup.cause, result.outcome.hangup.source) == (34, "autofallthrough")

@@ -367,25 +367,33 @@ def _expand_gosub_target(channel: Channel, target: str) -> str:
     return expanded
 
 
+def _pjsip_destination(
+    engine: Engine, technology: str, resource: str
+) -> tuple[str | None, str | None, bool | None]:
+    """chan_pjsip's reading of a resource: (endpoint, number sent, whether pjsip.conf defines it)."""
+    if technology.upper() != "PJSIP":
+        return None, None, None
+    first = resource.split("/", 1)[0]
+    endpoint, number = first, None
+    known = engine.pjsip is not None and engine.pjsip.endpoint(first) is not None
+    if not known and "@" in first:
+        number, _, endpoint = first.partition("@")
+    defined = None if engine.pjsip is None else engine.pjsip.endpoint(endpoint) is not None
+    return endpoint, number, defined
+
+
 def _dial_target(
-    engine: Engine, channel: Channel, technology: str, resource: str, options: dict[str, str | None]
+    engine: Engine,
+    channel: Channel,
+    technology: str,
+    resource: str,
+    options: dict[str, str | None],
+    *,
+    run_predial: bool,
 ) -> DialTarget:
-    endpoint: str | None = None
-    number: str | None = None
-    defined: bool | None = None
-    if technology.upper() == "PJSIP":
-        first = resource.split("/", 1)[0]
-        known = engine.pjsip is not None and engine.pjsip.endpoint(first) is not None
-        if not known and "@" in first:
-            number, _, endpoint = first.partition("@")
-        else:
-            endpoint = first
-        if engine.pjsip is not None:
-            defined = engine.pjsip.endpoint(endpoint) is not None
-            if not defined:
-                engine.warn(
-                    f"Dial to PJSIP endpoint '{endpoint}', which pjsip.conf does not define (CHANUNAVAIL)"
-                )
+    endpoint, number, defined = _pjsip_destination(engine, technology, resource)
+    if defined is False:
+        engine.warn(f"Dial to PJSIP endpoint '{endpoint}', which pjsip.conf does not define (CHANUNAVAIL)")
     endpoint_config = engine.pjsip.endpoint(endpoint) if engine.pjsip is not None and endpoint else None
     name, uniqueid = engine.call.new_channel_name(f"{technology}/{endpoint or resource}")
     callee = Channel(
@@ -414,7 +422,9 @@ def _dial_target(
         callee.set_variable("__" + variable if level == 2 else variable, value)
     callee.set_variable("DIALEDPEERNUMBER", resource)
     handler = options.get("b")
-    if handler:
+    if handler and not run_predial:
+        engine.note(f"pre-dial handler of {name} does not run: the channel is never created (CHANUNAVAIL)")
+    elif handler:
         engine.add_channel(callee, f"callee {name}")
         target = _expand_gosub_target(channel, handler.replace("^", ","))
         engine.note(f"pre-dial handler {target} runs on {name}")
@@ -451,40 +461,49 @@ def _dial(engine: Engine, channel: Channel, data: str) -> Control:
         caller_step = engine.current_step
         engine.run_subroutine(channel, target)
         engine.current_step = caller_step
-    targets: list[DialTarget] = []
+    destinations: list[tuple[str, str]] = []
     for peer in peers.split("&"):
         technology, slash, resource = peer.strip().partition("/")
         if not slash:
             engine.warn(f"Dial argument {peer!r} is not technology/resource")
             continue
-        targets.append(_dial_target(engine, channel, technology, resource, options))
-    if not targets:
+        destinations.append((technology, resource))
+    if not destinations:
         raise TraceError("Dial has no valid destination")
+    # chan_pjsip cannot create a channel to an endpoint that does not exist: Dial returns at once.
+    nowhere = all(_pjsip_destination(engine, *destination)[2] is False for destination in destinations)
+    if nowhere:
+        status: str | None = "CHANUNAVAIL"
+    else:
+        status = engine.dial_statuses.popleft().upper() if engine.dial_statuses else None
+    # A CHANUNAVAIL Dial created no channel, so no pre-dial handler ran on one.
+    targets = [
+        _dial_target(engine, channel, technology, resource, options, run_predial=status != "CHANUNAVAIL")
+        for technology, resource in destinations
+    ]
     info = DialInfo(targets, timeout, options_text, options)
-    destinations = " & ".join(f"{target.technology}/{target.resource}" for target in targets)
-    if all(target.endpoint_defined is False for target in targets):
-        # chan_pjsip cannot create a channel to an endpoint that does not exist: Dial returns at once.
+    described = " & ".join(f"{technology}/{resource}" for technology, resource in destinations)
+    if nowhere:
         info.status = "CHANUNAVAIL"
         channel.set_variable("DIALSTATUS", "CHANUNAVAIL")
         channel.hangup_cause = NO_ROUTE_DESTINATION
         engine.continued.append(
-            engine.outcome(channel, "dial", f"Dial({destinations}): no such endpoint, CHANUNAVAIL", dial=info)
+            engine.outcome(channel, "dial", f"Dial({described}): no such endpoint, CHANUNAVAIL", dial=info)
         )
         engine.note("no destination exists: DIALSTATUS=CHANUNAVAIL and the dialplan goes on")
         return NEXT
-    status = engine.dial_statuses.popleft().upper() if engine.dial_statuses else None
     if status is None:
-        raise engine.finish(channel, "dial", f"Dial({destinations})", dial=info)
+        raise engine.finish(channel, "dial", f"Dial({described})", dial=info)
     info.status = status
     if status == "ANSWER" and "g" not in options:
         raise engine.finish(
-            channel, "dial", f"Dial({destinations}) answered: the call ends with the bridge", dial=info
+            channel, "dial", f"Dial({described}) answered: the call ends with the bridge", dial=info
         )
     channel.set_variable("DIALSTATUS", status)
     if status in DIAL_STATUS_CAUSES:
         channel.hangup_cause = DIAL_STATUS_CAUSES[status]
     engine.continued.append(
-        engine.outcome(channel, "dial", f"Dial({destinations}) with DIALSTATUS={status}", dial=info)
+        engine.outcome(channel, "dial", f"Dial({described}) with DIALSTATUS={status}", dial=info)
     )
     engine.note(f"assumed DIALSTATUS={status}: the dialplan goes on")
     return NEXT
