@@ -5,10 +5,13 @@
 - `ordering-matches.txt`: which extension Asterisk ran for each number (a Local channel).
 - `flow-executions.txt`, `ivr-executions.txt`: every `Executing [...]` line of whole calls,
   the IVR ones with DTMF sent into the call; compared step by step with our traces.
+- `sip-calls.txt`: real INVITEs (SIPp) from a phone and a trunk into the server fixture
+  `dialplan/pbx`: the lines executed, how the call ended, and its CDR row.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,8 @@ import pytest
 
 from pabx.dialplan.config import parse_config
 from pabx.dialplan.extensions import HINT, Dialplan, load_dialplan
-from pabx.dialplan.trace import CallSetup, trace_call
+from pabx.dialplan.result import TraceResult
+from pabx.dialplan.trace import CallSetup, load_rendered, trace_call
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "asterisk"
@@ -103,6 +107,7 @@ def test_the_recordings_come_from_asterisk_22_and_cover_every_fixture_context() 
         "flow-executions.txt",
         "ivr-executions.txt",
         "syntax-load-warnings.txt",
+        "sip-calls.txt",
     ):
         assert (RECORDED / name).read_text().startswith("; Asterisk: Asterisk 22."), name
     plan = loaded("ordering.conf", "flow.conf", "ivr.conf", "syntax.conf")
@@ -198,7 +203,7 @@ def test_whole_calls_execute_the_same_priorities_with_the_same_data(
     )
     ours = executed_lines([(s.context, s.exten, s.priority, s.app, s.substituted) for s in result.steps])
     assert [normalized(line) for line in ours] == [normalized(line) for line in executed]
-    _assert_same_ending(result.outcome.hangup.source if result.outcome.hangup else None, events)
+    _assert_same_ending(result, events)
 
 
 @pytest.mark.parametrize(("call", "executed", "events"), recorded_calls("ivr-executions.txt"))
@@ -212,7 +217,7 @@ def test_ivr_calls_with_dtmf_take_the_same_path(
     )
     ours = executed_lines([(s.context, s.exten, s.priority, s.app, s.substituted) for s in result.steps])
     assert [normalized(line) for line in ours] == [normalized(line) for line in executed]
-    _assert_same_ending(result.outcome.hangup.source if result.outcome.hangup else None, events)
+    _assert_same_ending(result, events)
     notes = " ".join(note for step in result.steps for note in step.notes)
     if any(event.startswith("Invalid extension") for event in events):
         assert "going to 'i'" in notes
@@ -220,10 +225,71 @@ def test_ivr_calls_with_dtmf_take_the_same_path(
         assert "going to 't'" in notes
 
 
-def _assert_same_ending(source: str | None, events: list[str]) -> None:
+def _assert_same_ending(result: TraceResult, events: list[str]) -> None:
+    """Asterisk's last word on the call and our outcome agree on how and where it ended."""
     last = events[-1]
+    source = result.outcome.hangup.source if result.outcome.hangup else None
     if last.startswith("Auto fallthrough"):
         assert source == "autofallthrough"
+        return
+    ended = re.match(
+        r"Spawn extension \((?P<context>[^,]+), (?P<exten>[^,]+), (?P<priority>\d+)\) exited non-zero", last
+    )
+    assert ended, last
+    outcome = result.outcome
+    assert (outcome.context, outcome.exten, outcome.priority) == (
+        ended["context"],
+        ended["exten"],
+        int(ended["priority"]),
+    )
+    # The application that ended the channel: Hangup(), or the outcome we stop at (VoiceMail here).
+    assert source == "Hangup" or outcome.kind in ("voicemail", "queue", "dial")
+
+
+def recorded_sip_calls() -> list[tuple[str, list[str], list[str], list[list[str]]]]:
+    calls: list[tuple[str, list[str], list[str], list[list[str]]]] = []
+    for line in (RECORDED / "sip-calls.txt").read_text().splitlines():
+        if line.startswith("== "):
+            calls.append((line.removeprefix("== "), [], [], []))
+        elif calls and line.startswith("Executing"):
+            calls[-1][1].append(line)
+        elif calls and line.startswith("CDR "):
+            calls[-1][3].append(next(csv.reader([line.removeprefix("CDR ")])))
+        elif calls and not line.startswith(";"):
+            calls[-1][2].append(line.strip())
+    return calls
+
+
+@pytest.mark.parametrize(("call", "executed", "events", "cdrs"), recorded_sip_calls())
+def test_sip_calls_into_the_server_fixture(
+    call: str, executed: list[str], events: list[str], cdrs: list[list[str]]
+) -> None:
+    """Real INVITEs from a phone and a trunk (no phone registered, so every Dial is CHANUNAVAIL)."""
+    endpoint, number, call_type = call.split(",")
+    server = load_rendered(DIALPLANS / "pbx")
+    result = trace_call(
+        server,
+        CallSetup(
+            exten=number,
+            endpoint=endpoint,
+            callerid_num=endpoint,  # SIPp sends the endpoint name as the From user
+            headers=(("X-Call-Type", call_type),),
+            dial_statuses=("CHANUNAVAIL",) * 3,
+        ),
+    )
+    ours = executed_lines([(s.context, s.exten, s.priority, s.app, s.substituted) for s in result.steps])
+    assert [normalized(line) for line in ours] == [normalized(line) for line in executed]
+    last = events[-1]
+    source = result.outcome.hangup.source if result.outcome.hangup else None
+    if "rejected because extension not found" in last:
+        assert source == "rejected" and result.steps == []
+        return
+    if "no invalid handler" in last:
+        assert source == "invalid-extension"
     else:
-        assert last.startswith("Spawn extension") and "exited non-zero" in last
-        assert source == "Hangup"
+        _assert_same_ending(result, events)
+    (cdr,) = cdrs
+    accountcode, src, _dst, _dcontext, clid = cdr[:5]
+    userfield = cdr[17]
+    assert (result.accountcode, result.callerid_num, result.userfield) == (accountcode, src, userfield)
+    assert f'"{result.callerid_name}" <{result.callerid_num}>' == clid
