@@ -459,7 +459,8 @@ def _read_sources(sources: list[_Source], cache: _FileCache) -> list[_Read]:
     shares = [sources[i::jobs] for i in range(jobs)]
     results: list[Any] = [None] * len(sources)
     for stream in (sys.stdout, sys.stderr):  # else a worker could write buffered output again
-        stream.flush()
+        if stream is not None:
+            stream.flush()
     with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = [_submit(pool, share) for share in shares[1:]]
         results[0::jobs] = [_read_here(source, cache) for source in shares[0]]
