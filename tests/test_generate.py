@@ -16,6 +16,7 @@ from pabx.cli import main
 from pabx.errors import UserError
 from pabx.generate import GeneratorSpec, generate_platform, yaml_str
 from pabx.model import Status
+from pabx.schema import stale_schemas
 from pabx.validate import validate_repository
 
 
@@ -80,6 +81,15 @@ def test_every_status_and_feature_is_represented(tmp_path: Path) -> None:
     assert any(t.ivrs for t in repo.tenants.values())
     assert {t.person_type.value for t in repo.tenants.values()} == {"juridica", "fisica"}
     assert any(not t.document[:2].isdigit() for t in repo.tenants.values())  # alphanumeric CNPJ
+
+
+def test_schemas_are_written_where_the_first_lines_point(tmp_path: Path) -> None:
+    generate_platform(GeneratorSpec(tenants=3), tmp_path / "repo")
+    for path in (tmp_path / "repo").rglob("*.y*ml"):
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        if first.startswith("# yaml-language-server: $schema="):
+            assert (path.parent / first.split("=", 1)[1]).resolve().is_file(), path
+    assert stale_schemas(tmp_path / "repo") == []
 
 
 def test_numbers_cover_the_67_real_ddds(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pabx.brazil.ddd import ddd_table
 from pabx.brazil.documents import make_cnpj, make_cpf
 from pabx.errors import UserError
 from pabx.loader.layout import DATA_FOLDERS, HOSTS_FILE, PLATFORM_FILE, Kind, schema_reference
+from pabx.schema import render_schemas
 
 TENANTS_PER_SERVER = 100
 FIRST_ID = 1001
@@ -533,6 +534,7 @@ def generate_platform(spec: GeneratorSpec, out: Path) -> GeneratorStats:
                 )
         files.append((rel, "\n".join(lines) + "\n"))
 
+    files += render_schemas().items()  # the files' first lines point editors at these
     made: set[Path] = set()
     for rel, text in files:
         path = out / rel
