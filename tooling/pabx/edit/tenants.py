@@ -91,7 +91,7 @@ def service_code_for(name: str, tenant_id: int, taken: set[str]) -> str:
     """`Acme Comércio Ltda`, 1009 -> `ACM-0009`: letters from the name, digits from the ID."""
     words = [w for w in re.findall(r"[A-Z0-9]+", ascii_fold(name).upper()) if w.lower() not in _GENERIC]
     first = words[0] if words else "CLI"
-    letters = first[0] + "".join(dict.fromkeys(c for c in first[1:] if c not in "AEIOU"))
+    letters = first[0] + "".join(dict.fromkeys(c for c in first[1:] if c not in "AEIOU" + first[0]))
     for word in words[1:]:
         letters += word[0]
     letters = (letters + first[1:] + "XXX")[:3]

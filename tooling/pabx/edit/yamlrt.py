@@ -9,6 +9,7 @@ write: if the two ever disagree, ruamel's own output is kept (correct, only nois
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import io
@@ -229,13 +230,51 @@ def remove_key(mapping: CommentedMap, key: str) -> bool:
 
 
 def delete_item(seq: CommentedSeq, index: int) -> None:
-    """Delete a list entry; full-line comments written above it move to the entry below
-    (a heading such as `# Disponível` stays where it was). Above the last entry, they go."""
+    """Delete a list entry and keep the comments that belong to its neighbours.
+
+    Full-line comments above it (a heading such as `# Disponível`) move to the entry below;
+    blank lines and comments below it, which ruamel keeps on its last key (a heading of the
+    next group), stay where they were, now after the entry above.
+    """
     before = seq.ca.items.get(index, [None, None])[1] if index in seq.ca.items else None
+    trailing = _trailing_lines(seq[index])
     del seq[index]
     if before and index < len(seq):
         slot = seq.ca.items.setdefault(index, [None, None, None, None])
         slot[1] = [*before, *(slot[1] or [])]
+    if trailing is not None and index > 0:
+        _append_trailing(seq[index - 1], trailing)
+
+
+def _trailing_lines(entry: Any) -> Any:
+    """The comment token after a block mapping entry, without its own end-of-line comment."""
+    if not isinstance(entry, CommentedMap) or entry.fa.flow_style() or not entry:
+        return None
+    last = list(entry)[-1]
+    slot = entry.ca.items.get(last)
+    token = slot[2] if slot and len(slot) > 2 else None
+    if token is None or isinstance(entry[last], (CommentedMap, CommentedSeq)):
+        return None
+    value = str(token.value)
+    rest = value if value.startswith("\n") else value[value.find("\n") :] if "\n" in value else ""
+    if not rest.strip():
+        return None
+    moved = copy.copy(token)
+    moved.value = rest
+    return moved
+
+
+def _append_trailing(entry: Any, token: Any) -> None:
+    if not isinstance(entry, CommentedMap) or entry.fa.flow_style() or not entry:
+        return
+    last = list(entry)[-1]
+    if isinstance(entry[last], (CommentedMap, CommentedSeq)):
+        return
+    slot = entry.ca.items.setdefault(last, [None, None, None, None])
+    if slot[2] is None:
+        slot[2] = token
+    else:
+        slot[2].value = str(slot[2].value) + str(token.value).lstrip("\n")
 
 
 def plain(value: Any) -> Any:
