@@ -114,10 +114,17 @@ def materialized(root: Path, rev: str, paths: Iterable[str] | None = None) -> It
     if paths is not None:
         wanted = set(paths)
         blobs = {rel: sha for rel, sha in blobs.items() if rel in wanted}
+    with temporary_tree(root, blobs) as tmp:
+        yield commit, tmp
+
+
+@contextmanager
+def temporary_tree(root: Path, blobs: dict[str, str]) -> Iterator[Path]:
+    """A temporary directory holding these blobs (path -> blob id) of the repository at `root`."""
     tmp = Path(tempfile.mkdtemp(prefix="pabx-rev-"))
     try:
         read_blobs(root, blobs, tmp)
-        yield commit, tmp
+        yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

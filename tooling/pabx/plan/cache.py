@@ -68,17 +68,26 @@ class Placement:
         return cls(dict(tenants), dict(sites), by_number)
 
     def server_sites(self, server: str) -> list[NumberSite]:
-        """Number entries a server's render can read: owned by its tenants, or presented by them."""
-        chosen: dict[int, NumberSite] = {}
+        """Number entries a server's render can read: owned by its tenants, or presented by them.
+
+        In a deterministic order (tenants by slug, their entries in file order), without sorting.
+        """
+        chosen: list[NumberSite] = []
+        seen: set[int] = set()
         for slug, tenant in self.tenants.get(server, []):
-            for site in self.sites.get(slug, []):
-                chosen[id(site)] = site
+            owned = self.sites.get(slug, ())
+            for site in owned:
+                if id(site) not in seen:
+                    seen.add(id(site))
+                    chosen.append(site)
             presented = {tenant.caller_id, *(e.caller_id for e in tenant.extensions)}
-            for number in presented:
-                found = self.by_number.get(number) if number else None
-                if found is not None:
-                    chosen[id(found)] = found
-        return sorted(chosen.values(), key=lambda s: (s.doc.path, s.index))
+            presented.discard(None)
+            for number in sorted(n for n in presented if n):
+                found = self.by_number.get(number)
+                if found is not None and id(found) not in seen:
+                    seen.add(id(found))
+                    chosen.append(found)
+        return chosen
 
 
 def global_digest(blobs: dict[str, str]) -> str:
@@ -89,17 +98,29 @@ def global_digest(blobs: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def fingerprints(repo: Repository, blobs: dict[str, str], placement: Placement) -> dict[str, str]:
-    """server -> fingerprint of every input of its render (servers of this side's inventory)."""
+def fingerprints(
+    repo: Repository, blobs: dict[str, str], placement: Placement, volatile: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """server -> fingerprint of every input of its render (servers of this side's inventory).
+
+    A number entry is identified by (file, file's blob id, index) - cheap - unless its file is
+    `volatile` (it differs between the sides being compared): then by its own content, so that
+    assigning one number changes the fingerprint of its owner's server only. Both identify the
+    entry's content, so the fingerprint stays a sound cache key.
+    """
     base = global_digest(blobs)
     out: dict[str, str] = {}
     for server in sorted(repo.servers):
-        digest = hashlib.sha256(f"{base}\0{server}\n".encode())
+        parts = [base, server]
         for slug, _ in placement.tenants.get(server, []):
-            digest.update(f"{slug}\0{blobs.get(f'tenants/{slug}.yaml', '')}\n".encode())
+            parts.append(f"T{slug}\0{blobs.get(f'tenants/{slug}.yaml', '')}")
         for site in placement.server_sites(server):
-            digest.update(repr(tuple(site.entry.__dict__.items())).encode())
-        out[server] = digest.hexdigest()
+            path = site.doc.path
+            if path in volatile:
+                parts.append("E" + repr(tuple(site.entry.__dict__.items())))
+            else:
+                parts.append(f"F{path}\0{blobs.get(path, '')}\0{site.index}")
+        out[server] = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return out
 
 

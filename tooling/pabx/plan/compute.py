@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from pabx import gitinfo
 from pabx.errors import Report, UserError
-from pabx.gitsource import materialized, tree_blobs, worktree_blobs
+from pabx.gitsource import temporary_tree, tree_blobs, worktree_blobs
 from pabx.loader import load_repository, load_valid_repository
 from pabx.loader.layout import HOSTS_FILE, PLATFORM_FILE, USERS_FILE
 from pabx.loader.repo import Repository
@@ -47,9 +47,11 @@ class Side:
     fingerprints: dict[str, str]
 
     @classmethod
-    def of(cls, repo: Repository, blobs: dict[str, str], revision: str | None) -> Side:
+    def of(
+        cls, repo: Repository, blobs: dict[str, str], revision: str | None, volatile: frozenset[str]
+    ) -> Side:
         placement = Placement.of(repo)
-        return cls(repo, blobs, revision, placement, fingerprints(repo, blobs, placement))
+        return cls(repo, blobs, revision, placement, fingerprints(repo, blobs, placement, volatile))
 
 
 class _Timer:
@@ -76,56 +78,55 @@ def compute_plan(
     root = repo_root.resolve()
     timer = _Timer()
     cache = RenderCache(root)
-    with timer("load head"):
+    with timer("load and validate head"):
         head_repo, _ = load_valid_repository(root)
     with timer("hash head"):
         head_blobs = worktree_blobs(root)
-    head = Side.of(head_repo, head_blobs, None)
+    with timer("base trees"):
+        if base == DEPLOYED:
+            per_server = live_revisions(root, sorted(head_repo.servers))
+            trees = {rev: tree_blobs(root, rev) for rev in sorted({r for r in per_server.values() if r})}
+        else:
+            trees = {base: tree_blobs(root, base)}
+    changed = {rev: _changed_paths(blobs, head_blobs) for rev, (_, blobs) in trees.items()}
+    volatile = frozenset(p for paths in changed.values() for p in paths if p.startswith("numbers/"))
+    with timer("head fingerprints"):
+        head = Side.of(head_repo, head_blobs, None, volatile)
     with ExitStack() as stack:
-        with timer("base"):
-            if base == DEPLOYED:
-                known = sorted(head_repo.servers)
-                per_server = live_revisions(root, known)
-            else:
-                per_server = {}
-            revisions = sorted(
-                {r for r in per_server.values() if r} | ({base} if base != DEPLOYED else set())
-            )
-            sides: dict[str, Side] = {
-                rev: stack.enter_context(_base_side(root, rev, head, timer)) for rev in revisions
+        with timer("base sides"):
+            sides = {
+                rev: stack.enter_context(_base_side(root, rev, commit, blobs, changed[rev], head, volatile))
+                for rev, (commit, blobs) in trees.items()
             }
-            if base != DEPLOYED:
-                only = sides[base]
-                per_server = dict.fromkeys(sorted(set(only.repo.servers) | set(head_repo.servers)), base)
+        if base != DEPLOYED:
+            per_server = dict.fromkeys(sorted(set(sides[base].repo.servers) | set(head_repo.servers)), base)
         groups: dict[str | None, list[str]] = defaultdict(list)
         for server, rev in sorted(per_server.items()):
             groups[rev].append(server)
         changes: list[Change] = []
         gates: list[Gate] = []
-        empty = _empty_side(root)
-        with timer("semantic"):
+        empty = Side(Repository(root=root), {}, None, Placement(), {})
+        with timer("semantic changes and gates"):
             for rev, members in groups.items():
                 side = sides[rev] if rev else empty
-                changed = _changed_paths(side.blobs, head_blobs) if rev else None
-                found = semantic_changes(side.repo, head_repo, changed)
-                if len(groups) > 1:
-                    found = [c for c in found if not c.servers or set(c.servers) & set(members)]
+                found = semantic_changes(side.repo, head_repo, changed[rev] if rev else None)
+                scope = set(members) if len(groups) > 1 else None
+                if scope is not None:
+                    found = [c for c in found if not c.servers or set(c.servers) & scope]
                 changes += found
-                gates += compute_gates(
-                    side.repo, head_repo, found, threshold, set(members) if len(groups) > 1 else None
-                )
+                gates += compute_gates(side.repo, head_repo, found, threshold, scope)
             changes = _unique(changes)
-            gates = _unique(gates)
-            gates.sort(key=lambda g: (g.kind, g.id))
+            gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
         servers: dict[str, ServerPlan] = {}
         with timer("render and diff"):
             for server, rev in sorted(per_server.items()):
-                side = sides[rev] if rev else empty
-                servers[server] = _server_plan(server, side, head, cache)
+                servers[server] = _server_plan(server, sides[rev] if rev else empty, head, cache)
         resolved = {server: (sides[rev].revision if rev else None) for server, rev in per_server.items()}
+    with timer("head revision"):
+        head_revision = gitinfo.revision(root)
     return Plan(
         base=base,
-        head_revision=gitinfo.revision(root),
+        head_revision=head_revision,
         base_revisions=dict(sorted(resolved.items())),
         changes=changes,
         gates=gates,
@@ -151,30 +152,27 @@ def _changed_paths(base: dict[str, str], head: dict[str, str]) -> set[str]:
     return {p for p in set(base) | set(head) if base.get(p) != head.get(p)}
 
 
-def _empty_side(root: Path) -> Side:
-    return Side(Repository(root=root), {}, None, Placement(), {})
-
-
 @contextmanager
-def _base_side(root: Path, rev: str, head: Side, timer: _Timer) -> Iterator[Side]:
+def _base_side(
+    root: Path,
+    rev: str,
+    commit: str,
+    blobs: dict[str, str],
+    changed: set[str],
+    head: Side,
+    volatile: frozenset[str],
+) -> Iterator[Side]:
     """The base revision as a complete repository: changed files from git, the rest from the head."""
-    with timer("base tree"):
-        commit, blobs = tree_blobs(root, rev)
-    changed = _changed_paths(blobs, head.blobs)
-    wanted = [p for p in blobs if p in changed or p.startswith("templates/")]
-    with materialized(root, commit, wanted) as (_, tmp):
-        with timer("base load"):
-            report = Report()
-            partial = load_repository(tmp, report, use_cache=False)  # a few files; keep the head's cache
-            if not report.ok:
-                raise UserError(
-                    f"the base revision {rev} ({commit[:12]}) does not load: plan against another revision",
-                    report.sorted(),
-                )
-            merged = _merge(tmp, head.repo, partial, changed)
-        with timer("base fingerprints"):
-            side = Side.of(merged, blobs, commit)
-        yield side
+    wanted = {p: sha for p, sha in blobs.items() if p in changed or p.startswith("templates/")}
+    with temporary_tree(root, wanted) as tmp:
+        report = Report()
+        partial = load_repository(tmp, report, use_cache=False)  # a few files; keep the head's cache
+        if not report.ok:
+            raise UserError(
+                f"the base revision {rev} ({commit[:12]}) does not load: plan against another revision",
+                report.sorted(),
+            )
+        yield Side.of(_merge(tmp, head.repo, partial, changed), blobs, commit, volatile)
 
 
 def _merge(root: Path, head: Repository, partial: Repository, changed: set[str]) -> Repository:

@@ -119,9 +119,17 @@ def semantic_changes(base: Repository, head: Repository, changed: set[str] | Non
         if fields:
             action = Action.CREATE if base.platform is None else Action.UPDATE
             changes.append(
-                Change("platform", action, "platform", PLATFORM_FILE, "fields", "Plataforma alterada",
-                       fields, tuple(sorted(ctx.all_servers())))
-            )  # fmt: skip
+                Change(
+                    "platform",
+                    action,
+                    "platform",
+                    PLATFORM_FILE,
+                    "fields",
+                    "Plataforma alterada",
+                    fields,
+                    tuple(sorted(ctx.all_servers())),
+                )
+            )
     for slug in sorted(set(base.trunks) | set(head.trunks)):
         if touched(f"inventory/trunks/{slug}.yaml"):
             changes += _trunk(ctx, slug)
@@ -383,15 +391,37 @@ def _numbers(ctx: _Ctx, changed: set[str] | None) -> list[Change]:
             file, entry = b
             owner = f", proprietário {entry.owner}" if entry.owner else " (disponível)"
             fields = field_changes({}, entry)
-            out.append(Change("number", Action.CREATE, ident, file, "added", f"Número {number} criado{owner}", fields,
-                              tuple(sorted(ctx.tenant_servers(entry.owner))), _owners(entry.owner)))  # fmt: skip
+            out.append(
+                Change(
+                    "number",
+                    Action.CREATE,
+                    ident,
+                    file,
+                    "added",
+                    f"Número {number} criado{owner}",
+                    fields,
+                    tuple(sorted(ctx.tenant_servers(entry.owner))),
+                    _owners(entry.owner),
+                )
+            )
             continue
         if b is None:
             file, entry = a
             owner = f" (era de {entry.owner})" if entry.owner else ""
             fields = field_changes(entry, {})
-            out.append(Change("number", Action.DELETE, ident, file, "removed", f"Número {number} apagado{owner}", fields,
-                              tuple(sorted(ctx.tenant_servers(entry.owner))), _owners(entry.owner)))  # fmt: skip
+            out.append(
+                Change(
+                    "number",
+                    Action.DELETE,
+                    ident,
+                    file,
+                    "removed",
+                    f"Número {number} apagado{owner}",
+                    fields,
+                    tuple(sorted(ctx.tenant_servers(entry.owner))),
+                    _owners(entry.owner),
+                )
+            )
             continue
         (_, old), (file, new) = a, b
         fields = field_changes(old, new)
