@@ -6,6 +6,7 @@ edits the working tree and plans it against HEAD (or against what the deploy rec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -552,10 +553,8 @@ def test_base_is_any_git_revision(repo: Path) -> None:
 
 def _note(g: git.Repo, commit: str, *records: dict[str, str]) -> None:
     existing = ""
-    try:
+    with contextlib.suppress(git.GitCommandError):
         existing = g.git.notes("--ref", NOTES_REF, "show", commit) + "\n"
-    except git.GitCommandError:
-        pass
     body = existing + "\n".join(json.dumps(r) for r in records)
     g.git.notes("--ref", NOTES_REF, "add", "-f", "-m", body, commit)
 
