@@ -64,7 +64,24 @@ def test_ddd_table_has_the_67_real_ddds() -> None:
     assert len(ddd_table()) == 67
     assert is_real_ddd("11") and uf_of("11") == "SP"
     assert uf_of("61") == "DF"
-    for fake in ("20", "23", "25", "26", "29", "30", "36", "39", "40", "50", "52", "56", "57", "58", "59", "60"):
+    for fake in (
+        "20",
+        "23",
+        "25",
+        "26",
+        "29",
+        "30",
+        "36",
+        "39",
+        "40",
+        "50",
+        "52",
+        "56",
+        "57",
+        "58",
+        "59",
+        "60",
+    ):
         assert not is_real_ddd(fake), fake
 
 
