@@ -45,7 +45,9 @@ def _prefix(repo: git.Repo, root: Path) -> str:
 def resolve_commit(repo: git.Repo, rev: str) -> git.Commit:
     """The commit `rev` names, or a UserError saying why not (unknown, shallow clone, no commits)."""
     try:
-        return repo.commit(rev)
+        commit = repo.commit(rev)
+        commit.tree  # noqa: B018  (a full id resolves without the object: read it to know it is here)
+        return commit
     except (git.BadName, git.BadObject, ValueError) as exc:
         shallow = Path(repo.git_dir, "shallow").is_file()
         if shallow:

@@ -137,6 +137,7 @@ class MarkdownFormat:
     budget: int = 60_000  # under GitHub's 65,536 with room for what a workflow adds around it
     max_diff_lines: int = 80
     max_field_values: int = 4
+    changes_share: float = 0.75  # of the budget, at most, for the semantic list; diffs get the rest
 
     def __init__(self, budget: int | None = None) -> None:
         if budget is not None:
@@ -145,7 +146,7 @@ class MarkdownFormat:
     def render(self, plan: Plan) -> str:
         head = self._head(plan)
         tail = self._tail(plan)
-        changes = self._changes(plan, self.budget // 2 - len(head))
+        changes = self._changes(plan, int(self.budget * self.changes_share) - len(head))
         room = self.budget - len(head) - len(changes) - len(tail)
         servers = self._servers(plan, room)
         text = head + changes + servers + tail
@@ -170,7 +171,7 @@ class MarkdownFormat:
             )
             out += ["> [!WARNING]", f"> **{len(plan.gates)} bloqueio(s)**: {verdict}.", ">"]
             shown = plan.gates[:40]
-            out += [f"> - {_code(g.kind)} {_md(g.reason)}" for g in shown]
+            out += [f"> - `{g.kind}` {_md(g.reason)}" for g in shown]
             if len(plan.gates) > len(shown):
                 out.append(f"> - … e mais {len(plan.gates) - len(shown)} (lista completa no JSON do plano)")
             out.append("")
@@ -189,42 +190,64 @@ class MarkdownFormat:
             out.append("")
         return "\n".join(out) + "\n"
 
-    def _change_line(self, change: Change) -> str:
-        line = f"- {SYMBOL[change.action]} {_code(change.id)} {_md(change.summary)}"
+    def _change_line(self, change: Change, compact: bool) -> str:
+        """One change; `compact` names the changed fields without their values."""
+        line = f"- {SYMBOL[change.action]} `{change.id}`"
+        if change.action is not Action.UPDATE or change.event in ("moved", "assigned", "released", "status"):
+            line += f" {_md(change.summary)}"
+            if change.action is not Action.UPDATE or compact:
+                return line
+        if compact:
+            return line + ": " + _md(", ".join(f.field for f in change.fields))
         fields = change.fields[: self.max_field_values]
-        if fields and not (change.event in ("moved", "assigned", "released") and len(change.fields) <= 3):
-            details = "; ".join(
-                f"{_md(f.field)}: {_md(_value(f.old, 40))} → {_md(_value(f.new, 40))}" for f in fields
-            )
-            more = f"; +{len(change.fields) - len(fields)}" if len(change.fields) > len(fields) else ""
-            line += f" — {details}{more}"
-        return line
+        details = "; ".join(
+            f"{_md(f.field)}: {_md(_value(f.old, 40))} → {_md(_value(f.new, 40))}" for f in fields
+        )
+        more = f"; +{len(change.fields) - len(fields)}" if len(change.fields) > len(fields) else ""
+        return (
+            f"{line} {details}{more}"
+            if change.event not in ("moved", "assigned", "released", "status")
+            else line
+        )
 
     def _changes(self, plan: Plan, room: int) -> str:
+        """The semantic list, with values when it fits, field names only when not, cut as a last resort."""
         if not plan.changes:
             return ""
+        for compact in (False, True):
+            text, complete = self._change_list(plan, room, compact)
+            if complete:
+                return text
+        return text
+
+    def _change_list(self, plan: Plan, room: int, compact: bool) -> tuple[str, bool]:
         out: list[str] = []
         used = 0
         left = len(plan.changes)
         room = max(room, 4_000)
         for kind, changes in _grouped(plan.changes).items():
-            header = f"### {KIND_LABELS.get(kind, kind)} ({len(changes)})\n"
-            out.append("\n" + header)
-            used += len(header) + 1
+            header = f"\n### {KIND_LABELS.get(kind, kind)} ({len(changes)})\n\n"
+            out.append(header)
+            used += len(header)
             for change in changes:
-                line = self._change_line(change) + "\n"
-                if used + len(line) > room:
+                line = self._change_line(change, compact) + "\n"
+                if used + len(line) > room - 200:
                     out.append(
                         f"\n… e mais {left} mudança(s): a lista completa está em `pabx plan --format json` "
                         "(e no artefato do workflow).\n"
                     )
-                    return "".join(out) + "\n"
+                    return "".join(out) + "\n", False
                 out.append(line)
                 used += len(line)
                 left -= 1
-        return "".join(out) + "\n"
+        if compact:
+            out.append(
+                "\n_Lista compacta (campos sem valores) para caber no comentário; os valores: `pabx plan`._\n"
+            )
+        return "".join(out) + "\n", True
 
     def _servers(self, plan: Plan, room: int) -> str:
+        """Every changed server gets at least its <details> with the reloads; diffs share the rest."""
         changed = [(n, s) for n, s in plan.servers.items() if s.changed]
         unchanged = [n for n, s in plan.servers.items() if not s.changed]
         out = ["### Servidores\n"]
@@ -233,19 +256,26 @@ class MarkdownFormat:
                 f" e mais {len(unchanged) - 30}" if len(unchanged) > 30 else ""
             )
             out.append(f"Sem mudanças: {_md(names)}.\n")
-        room -= sum(len(p) for p in out)
+        notes = 400  # the closing notes below
+        room -= sum(len(p) + 1 for p in out) + notes
+        minimal = [len(self._server(name, server, 0)[0]) + 1 for name, server in changed]
+        shown = len(changed)
+        while shown and sum(minimal[:shown]) > room:
+            shown -= 1
+        extra = room - sum(minimal[:shown])
         truncated = False
-        for index, (name, server) in enumerate(changed):
-            share = room // max(1, len(changed) - index)
+        for index, (name, server) in enumerate(changed[:shown]):
+            share = minimal[index] + extra // (shown - index)
             block, cut = self._server(name, server, share)
-            if len(block) > room:
-                rest = len(changed) - index
-                out.append(f"\n… e mais {rest} servidor(es) com mudanças (veja `pabx plan`).\n")
-                truncated = True
-                break
+            extra -= len(block) + 1 - minimal[index]
             out.append(block)
-            room -= len(block)
             truncated = truncated or cut
+        if shown < len(changed):
+            rest = ", ".join(name for name, _ in changed[shown:][:50])
+            out.append(
+                f"\n… e mais {len(changed) - shown} servidor(es) com mudanças: {_md(rest[:300])} (veja `pabx plan`).\n"
+            )
+            truncated = True
         if truncated:
             out.append(
                 "\n_Diffs truncados para caber em um comentário; o plano completo: `pabx plan` "
@@ -266,7 +296,8 @@ class MarkdownFormat:
         if server.restart_reasons:
             lines.append("\n")
         end = "</details>\n"
-        used = sum(len(x) for x in lines) + len(end)
+        short_note = f"Diff omitido para {len(server.files)} arquivo(s) (tamanho do comentário).\n\n"
+        used = sum(len(x) for x in lines) + len(end) + len(short_note)  # room kept for the short note
         cut = False
         omitted: list[str] = []
         for path, change in server.files.items():
@@ -290,7 +321,7 @@ class MarkdownFormat:
             listed = ", ".join(f"`{p}`" for p in omitted[:20])
             more = f" e mais {len(omitted) - 20}" if len(omitted) > 20 else ""
             note = f"Diff omitido (tamanho do comentário) para {len(omitted)} arquivo(s): {listed}{more}.\n\n"
-            if used + len(note) > share:
+            if used - len(short_note) + len(note) > share:
                 note = f"Diff omitido para {len(omitted)} arquivo(s) (tamanho do comentário).\n\n"
             lines.append(note)
         lines.append(end)
