@@ -357,3 +357,13 @@ def test_pages_are_pt_br_with_the_revision_link(site: tuple[Path, dict[str, Path
         assert "https://git.example.com/pabx/commit/0123456789abcdef" in content
         assert "Gerado em 14/05/2026 15:30 (America/Sao_Paulo)" in content
         assert "12/05/2026 a 14/05/2026" in content
+
+
+def test_json_for_scripts_cannot_close_the_element() -> None:
+    from pabx.report.env import json_script
+
+    value = {"label": "</script><!-- & 'x' \u2028", "n": [1, 2.5]}
+    text = str(json_script(value))
+    for bad in ("<", ">", "&", "'", "\u2028"):
+        assert bad not in text
+    assert json.loads(text) == value

@@ -117,6 +117,14 @@ def chart_data(dataset: Mapping[str, Any]) -> dict[str, Any]:
     for row in dataset["by_uf"]:
         uf_totals[str(row["uf"])] += int(row["calls"])
     ufs = sorted(uf_totals, key=lambda uf: (-uf_totals[uf], uf))
+    peaks: dict[str, list[int]] = {}
+    for r in dataset["concurrency"]:
+        hours = peaks.setdefault(str(r["date"]), [0] * 24)
+        hours[int(r["hour"])] = max(hours[int(r["hour"])], int(r["peak"]))
+    by_uf: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in dataset["by_uf"]:
+        day = by_uf[str(r["date"])]
+        day[str(r["uf"])] = day.get(str(r["uf"]), 0) + int(r["calls"])
     scope = dataset["scope"]
     return {
         "from": scope["from"],
@@ -138,12 +146,8 @@ def chart_data(dataset: Mapping[str, Any]) -> dict[str, Any]:
             }
             for (date, key), v in sorted(daily.items())
         ],
-        "concurrency": [
-            {"date": str(r["date"]), "hour": int(r["hour"]), "peak": int(r["peak"])}
-            for r in dataset["concurrency"]
-        ],
+        # compact shapes: a page embeds every day of the period
+        "concurrency": peaks,
         "ufs": [{"uf": uf, "color": UF_COLORS[i % len(UF_COLORS)]} for i, uf in enumerate(ufs)],
-        "by_uf": [
-            {"date": str(r["date"]), "uf": str(r["uf"]), "calls": int(r["calls"])} for r in dataset["by_uf"]
-        ],
+        "by_uf": dict(by_uf),
     }

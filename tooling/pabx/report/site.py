@@ -27,7 +27,7 @@ import jinja2
 
 from pabx.errors import UserError
 from pabx.loader import Repository
-from pabx.model import Status, Tenant
+from pabx.model import NumberEntry, Status, Tenant
 from pabx.render.secrets import Secrets
 from pabx.report import dashboard, extrato, fmt, lists
 from pabx.report.env import make_environment
@@ -186,6 +186,10 @@ class _Builder:
         self.platform_name = repo.platform.name if repo.platform else "PABX"
         self.timezone = repo.platform.timezone if repo.platform else "America/Sao_Paulo"
         self.tenants = visible_tenants(repo)
+        self.numbers_by_owner: dict[str, list[NumberEntry]] = {}
+        for number in sorted(repo.numbers.values(), key=lambda n: n.number):
+            if number.owner:
+                self.numbers_by_owner.setdefault(number.owner, []).append(number)
         self.pages = 0
 
     # -- trees -----------------------------------------------------------------------------
@@ -224,7 +228,7 @@ class _Builder:
         tenant = self.tenants[slug]
         scope = lists.Scope(
             tenants={slug: tenant},
-            numbers=sorted(self.repo.numbers_of(slug), key=lambda n: n.number),
+            numbers=self.numbers_by_owner.get(slug, []),
             routes={},
             plans={tenant.plan: self.repo.plans[tenant.plan]} if tenant.plan in self.repo.plans else {},
         )

@@ -30,8 +30,7 @@
   // -- indexes over the embedded data --------------------------------------------------------
   var daily = {};
   data.daily.forEach(function (row) { daily[row.date + "|" + row.type] = row; });
-  var peaks = {};
-  data.concurrency.forEach(function (row) { peaks[row.date + "|" + row.hour] = row.peak; });
+  var peaks = data.concurrency; // date -> 24 hourly peaks
 
   function typesWith(field) {
     return data.types.filter(function (type) {
@@ -270,14 +269,16 @@
       chart.update();
     });
     charts.simultaneas.data.datasets[0].data = Array.from({ length: 24 }, function (_, h) {
-      return peaks[state.to + "|" + h] || 0;
+      return (peaks[state.to] || [])[h] || 0;
     });
     charts.simultaneas.update();
     document.querySelector('[data-chart="simultaneas"] [data-chart-note]').textContent =
       "24 horas de " + dateBr(state.to) + ", a última data do período";
     var byUf = {};
-    data.by_uf.forEach(function (row) {
-      if (row.date >= state.from && row.date <= state.to) { byUf[row.uf] = (byUf[row.uf] || 0) + row.calls; }
+    Object.keys(data.by_uf).forEach(function (date) {
+      if (date < state.from || date > state.to) { return; }
+      var day = data.by_uf[date];
+      Object.keys(day).forEach(function (uf) { byUf[uf] = (byUf[uf] || 0) + day[uf]; });
     });
     charts.uf.data.datasets[0].data = data.ufs.map(function (u) { return byUf[u.uf] || 0; });
     charts.uf.update();
