@@ -89,7 +89,7 @@ def command(
     hoje = today or dt.datetime.now(ZoneInfo(timezone)).date()
     period = Period.resolve(today=hoje, date_from=date_from, date_to=date_to)
     state = state_dir(repo)
-    datasets, ingested = cdr_datasets(loaded, state, cdr_paths, period)
+    datasets, ingested = cdr_datasets(loaded, cdr_paths, period)
     for line in ingested:
         click.echo(line)
     rev = revision(repo)

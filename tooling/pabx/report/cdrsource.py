@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pabx.errors import UserError
+from pabx.cdr.ingest import IngestResult, ingest
+from pabx.cdr.store import store_dir
 from pabx.loader import Repository
 from pabx.report.site import DatasetSource, Period
 
+MALFORMED_SHOWN = 5
+
+
+def ingest_lines(result: IngestResult) -> list[str]:
+    """What the ingest did, for the command's output (malformed rows with file:line)."""
+    lines = [
+        f"cdr: {len(result.files)} file(s), {result.rows_read} row(s) read, {result.rows_new} new, "
+        f"{result.malformed} malformed"
+    ]
+    lines += [f"  {problem.format()}" for problem in result.problems[:MALFORMED_SHOWN]]
+    if result.malformed > MALFORMED_SHOWN:
+        lines.append(f"  … and {result.malformed - MALFORMED_SHOWN} more (pabx cdr ingest lists them all)")
+    return lines
+
 
 def cdr_datasets(
-    repo: Repository, state: Path, cdr_paths: Sequence[Path], period: Period
+    repo: Repository, cdr_paths: Sequence[Path], period: Period
 ) -> tuple[DatasetSource, list[str]]:
-    """(dataset per tenant or None for the platform, lines telling what the ingest did)."""
-    try:
-        dataset = importlib.import_module("pabx.cdr.dataset")
-    except ImportError:
-        raise UserError("the CDR analytics (pabx.cdr) are not installed in this pabx") from None
-    if cdr_paths:
-        raise UserError("ingesting --cdr files needs pabx.cdr's ingest")
-    store = state / "cdr"
+    """Ingest `cdr_paths` (only what is new) into the repository's store; then a dataset source
+    over the store, and the lines telling what the ingest did."""
+    from pabx.cdr.dataset import build_dataset  # the analytics: DuckDB SQL over the store
+
+    store = store_dir(repo.root)
+    lines = ingest_lines(ingest(list(cdr_paths), store)) if cdr_paths else []
 
     def source(tenant: str | None) -> Mapping[str, Any]:
-        result: Mapping[str, Any] = dataset.build_dataset(
+        result: Mapping[str, Any] = build_dataset(
             repo,
             store,
             tenant=tenant,
@@ -35,4 +47,4 @@ def cdr_datasets(
         )
         return result
 
-    return source, []
+    return source, lines
