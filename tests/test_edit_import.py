@@ -117,20 +117,36 @@ def test_import_writes_one_valid_change(runner: CliRunner, repo: git.Repo, expor
     assert report.ok and not report.warnings, report.render("text")
 
 
-def test_import_without_a_manager_is_refused_as_a_whole(
+def test_tenants_without_a_manager_are_rejected(
     runner: CliRunner, repo: git.Repo, exports: list[str]
 ) -> None:
-    result = refused(runner, _root(repo), "import", *exports)
-    assert "[tenant-manager]" in result.output and "nothing was written" in result.output
-
-
-def test_an_unknown_manager_rejects_the_tenant_rows(
-    runner: CliRunner, repo: git.Repo, exports: list[str]
-) -> None:
-    result = run(runner, _root(repo), "import", *exports, "--manager", "ghost", "--dry-run")
+    result = run(runner, _root(repo), "import", *exports, "--dry-run")
+    assert "import: 0 cliente(s)" in result.output
     assert (
-        "rejected: clientes.csv:2: Cliente Padaria Pão Quente Ltda: no user @ghost in inventory/users.yaml"
-        in (result.output)
+        "rejected: clientes.csv:2: Cliente Padaria Pão Quente Ltda: every tenant needs a manager"
+        in result.output
+    )
+
+
+def test_an_import_whose_result_is_invalid_writes_nothing(
+    runner: CliRunner, repo: git.Repo, tmp_path: Path
+) -> None:
+    ramais = tmp_path / "ramais.csv"  # each row is fine alone; the caller ID belongs to another tenant
+    ramais.write_text(
+        "Conta,Ramal,Nome,Bina\nacme,2010,Vendas,1130010010\nacme,2011,SAC,\n", encoding="utf-8"
+    )
+    result = refused(runner, _root(repo), "import", "--from", str(ramais))
+    assert "import: 0 cliente(s), 2 ramal(is), 0 número(s) to create; 0 row(s) rejected" in result.output
+    assert "1130010010 belongs to ana-ferreira" in result.output and "[caller-id-owned]" in result.output
+    assert "nothing was written" in result.output
+
+
+def test_an_auditor_cannot_manage_imported_tenants(
+    runner: CliRunner, repo: git.Repo, exports: list[str]
+) -> None:
+    result = run(runner, _root(repo), "import", *exports, "--manager", "claudia-menezes", "--dry-run")
+    assert (
+        "Padaria Pão Quente Ltda: @claudia-menezes is an auditor: auditors approve nothing" in result.output
     )
 
 

@@ -103,6 +103,12 @@ def test_add_refuses_an_id_already_used_and_a_missing_field(runner: CliRunner, r
     assert "missing --contact, --document, --email, --plan" in result.output
 
 
+def test_add_needs_a_manager_when_there_are_users(runner: CliRunner, repo: git.Repo) -> None:
+    args = PADARIA[: PADARIA.index("--manager")]
+    assert "give --manager HANDLE" in refused(runner, _root(repo), *args).output
+    assert "no user @ghost" in refused(runner, _root(repo), *args, "--manager", "ghost").output
+
+
 def test_add_prompts_for_missing_fields_in_portuguese(runner: CliRunner, repo: git.Repo) -> None:
     answers = "Oficina do Zé\nJosé Santos\n529.982.247-25\nze@oficina.com.br\nbasico\nmtavares\n"
     result = run(runner, _root(repo), "tenant", "add", "--interactive", input=answers)

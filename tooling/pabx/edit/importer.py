@@ -35,6 +35,7 @@ from pabx.edit.tenants import (
     normalize_document,
     person_type_of,
 )
+from pabx.edit.users import check_manager
 from pabx.edit.workspace import Workspace
 from pabx.edit.yamlrt import quoted, set_key, text
 from pabx.errors import UserError
@@ -369,12 +370,11 @@ class _Importer:
         except UserError as exc:
             return self.reject(row, Sheet.TENANTS, key, exc.message)
         managers = [*([v["manager"]] if v.get("manager") else []), *self.managers]
-        users = self.ws.repo.users
-        unknown = [m for m in managers if users is None or users.by_handle(m) is None]
-        if unknown:
-            return self.reject(
-                row, Sheet.TENANTS, key, f"no user @{unknown[0].removeprefix('@')} in inventory/users.yaml"
-            )
+        for handle in managers:
+            try:
+                check_manager(self.ws, handle)
+            except UserError as exc:
+                return self.reject(row, Sheet.TENANTS, key, exc.message)
         fields = TenantFields(
             name=name,
             contact=v["contact"],

@@ -161,6 +161,20 @@ def add_tenant(
     missing = [key for key in REQUIRED_FOR_ADD if not values.get(key)]
     if missing:
         raise UserError(f"missing {', '.join('--' + m.replace('_', '-') for m in missing)}")
+    if (
+        ws.repo.users is not None
+        and not managers
+        and normalize_choice(values.get("status") or "") != "removido"
+    ):
+        raise UserError(
+            "every tenant needs a manager (the seed: add the client to a user's profile): "
+            "give --manager HANDLE, a user of inventory/users.yaml"
+        )
+    if managers:
+        from pabx.edit.users import check_manager
+
+        for handle in managers:
+            check_manager(ws, handle)
     slug = slug or slugify(values["name"])
     if ws.exists(tenant_path(slug)):
         raise UserError(f"{tenant_path(slug)} already exists: choose another --slug")

@@ -72,6 +72,16 @@ def add_user(
     return handle
 
 
+def check_manager(ws: Workspace, handle: str) -> None:
+    """Refuse, before anything is staged, a handle that cannot manage a tenant."""
+    users = ws.repo.users
+    user = users.by_handle(handle) if users is not None else None
+    if user is None:
+        raise UserError(f"no user @{handle.removeprefix('@')} in {USERS_FILE}")
+    if user.role is Role.AUDITOR:
+        raise UserError(f"@{user.github} is an auditor: auditors approve nothing")
+
+
 def grant(ws: Workspace, handle: str, tenants: Sequence[str], *, tenant_is_new: bool = False) -> list[str]:
     """Add tenants to a user's profile (the seed: 'add the client to the user's profile')."""
     users = _users_list(ws)
@@ -135,4 +145,4 @@ def _write_codeowners(ws: Workspace) -> None:
     ws.write_text(CODEOWNERS_FILE, render_codeowners(users))
 
 
-__all__ = ["add_user", "grant", "remove_user", "revoke"]
+__all__ = ["add_user", "check_manager", "grant", "remove_user", "revoke"]

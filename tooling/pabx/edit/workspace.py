@@ -153,8 +153,10 @@ class Workspace:
                 "nothing was written",
                 new_errors,
             )
-        known = _keys(self.report_with_rules().warnings)
-        warnings = [p for p in after.sorted() if p.severity is Severity.WARNING and _key(p) not in known]
+        warnings = [p for p in after.sorted() if p.severity is Severity.WARNING]
+        if warnings:  # only the new ones: running the rules on the repository before costs time
+            known = _keys(self.report_with_rules().warnings)
+            warnings = [p for p in warnings if _key(p) not in known]
         diff = self.diff(changes)
         if not dry_run:
             for rel, new in changes.items():
