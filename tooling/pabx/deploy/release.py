@@ -1,0 +1,154 @@
+"""A server's release as the apply ships it: rendered with secrets, checked on the controller
+(the project's own parser and asterisklint: Asterisk has no dry-run), packed as one tarball.
+
+The release directory holds the rendered files and `manifest.json` (revision and the checksum of
+every file), which the server checks the unpacked release against before switching to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pabx.errors import Severity
+from pabx.loader.repo import Repository
+from pabx.render import naming, render_servers, write_release
+from pabx.render.check import check_release, parse_release
+from pabx.render.lint import asterisklint, asterisklint_binary
+from pabx.render.output import manifest
+from pabx.render.secrets import Secrets
+
+PHONES_CONTEXT = "_phones"
+
+
+def content_checksum(files: dict[str, str]) -> str:
+    """Identity of a release's content (not of its revision): same files, same checksum."""
+    digest = hashlib.sha256()
+    for path, text in sorted(files.items()):
+        digest.update(f"{path}\0{hashlib.sha256(text.encode('utf-8')).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def release_name(revision: str, checksum: str) -> str:
+    """`<revision12>-<checksum8>`: sortable by eye, unique per content and commit."""
+    commit = revision.removesuffix("-dirty")[:12] if revision != "unversioned" else "unversioned"
+    dirty = "d" if revision.endswith("-dirty") else ""
+    return f"{commit}{dirty}-{checksum[:8]}"
+
+
+@dataclass
+class StagedRelease:
+    """One server's release on the controller, ready to upload."""
+
+    server: str
+    name: str
+    checksum: str
+    files: dict[str, str]
+    directory: Path
+    tarball: Path
+    contexts: list[str]  # t_<slug>_phones of every tenant rendered here
+    endpoints: list[str]  # every PJSIP endpoint rendered here (extensions and trunks)
+    problems: list[str] = field(default_factory=list)  # controller-side verification failures
+
+    @property
+    def sums(self) -> dict[str, str]:
+        return {rel: hashlib.sha256(text.encode("utf-8")).hexdigest() for rel, text in self.files.items()}
+
+    @property
+    def entry_files(self) -> list[str]:
+        return [entry for entry in naming.ENTRY_FILES if entry in self.files]
+
+    @property
+    def verified(self) -> bool:
+        return not self.problems
+
+
+def stage_releases(
+    repo: Repository,
+    secrets: Secrets,
+    revision: str,
+    dest: Path,
+    *,
+    only: list[str] | None = None,
+    lint: bool = True,
+) -> dict[str, StagedRelease]:
+    """Render every (or `only` these) server's release into `dest/<server>/`, check and pack it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o700)  # the releases hold secrets
+    staged: dict[str, StagedRelease] = {}
+    for server, files in render_servers(repo, secrets, only=only).items():
+        checksum = content_checksum(files)
+        directory = dest / server
+        extra = {naming.MANIFEST: manifest(server, files, revision, secrets.masked)}
+        write_release(directory, files, extra)
+        release = StagedRelease(
+            server=server,
+            name=release_name(revision, checksum),
+            checksum=checksum,
+            files=files,
+            directory=directory,
+            tarball=dest / f"{server}.tar.gz",
+            contexts=_phone_contexts(files),
+            endpoints=_endpoints(files),
+        )
+        release.problems = verify_release(release, lint=lint)
+        _pack(directory, release.tarball)
+        staged[server] = release
+    return staged
+
+
+def verify_release(release: StagedRelease, *, lint: bool = True) -> list[str]:
+    """Problems that stop this release before upload: parser references, then asterisklint."""
+    problems = [
+        f"{p.path}:{p.line}: {p.message} [{p.rule}]"
+        for p in check_release(release.files)
+        if p.severity is Severity.ERROR
+    ]
+    if lint:
+        if asterisklint_binary() is None:
+            problems.append("asterisklint is not installed (pip install asterisklint): release not checked")
+        else:
+            problems += [
+                f"{f.file}:{f.line}: {f.code}: {f.message} [asterisklint]"
+                for f in asterisklint(release.directory)
+            ]
+    return problems
+
+
+def _phone_contexts(files: dict[str, str]) -> list[str]:
+    if "extensions.conf" not in files:
+        return []
+    config = parse_release(files, "extensions.conf")
+    names = {s.name for s in config.concrete_sections()}
+    return sorted(n for n in names if n.startswith("t_") and n.endswith(PHONES_CONTEXT))
+
+
+def _endpoints(files: dict[str, str]) -> list[str]:
+    if "pjsip.conf" not in files:
+        return []
+    config = parse_release(files, "pjsip.conf")
+    return sorted({s.name for s in config.concrete_sections() if s.get("type") == "endpoint"})
+
+
+def _pack(directory: Path, tarball: Path) -> None:
+    """A gzip tarball of the release without owners; modes kept (secrets 0600)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
+        for path in sorted(directory.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(directory).as_posix()
+            info = tarfile.TarInfo(rel)
+            data = path.read_bytes()
+            info.size = len(data)
+            info.mode = path.stat().st_mode & 0o777
+            info.mtime = int(path.stat().st_mtime)
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    fd = os.open(tarball, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(buffer.getvalue())
