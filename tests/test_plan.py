@@ -665,3 +665,39 @@ def test_cached_render_gives_the_same_plan(
     monkeypatch.setenv("PABX_NO_CACHE", "1")
     uncached = compute_plan(repo)
     assert cold.to_json() == warm.to_json() == uncached.to_json()
+
+
+@pytest.mark.parametrize(
+    "path, old, new",
+    [
+        (
+            "tenants/acme.yaml",
+            "{number: 2005, name: Vendas - Pedro Alves}",
+            "{number: 2005, name: Vendas - Pedro}",
+        ),
+        ("tenants/ana-ferreira.yaml", "server: pbx-sp-01", "server: pbx-rj-01"),
+        (
+            "numbers/11.yaml",
+            '"1130010030", route: sp-principal, owner: null, reverse_billing: false',
+            '"1130010030", route: sp-principal, owner: acme, reverse_billing: false, destination: "extension:2001"',
+        ),
+        (
+            "numbers/11.yaml",
+            'owner: acme, reverse_billing: true, destination: "queue:601"',
+            'owner: acme, reverse_billing: false, destination: "queue:601"',
+        ),
+        ("routes/rj-principal.yaml", "  ldi: embratel", "  ldi: claro-rj"),
+        ("inventory/users.yaml", "    tenants: [acme, ", "    tenants: [acme,"),
+    ],
+)
+def test_skipping_untouched_servers_gives_the_full_comparison(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, path: str, old: str, new: str
+) -> None:
+    """The plan only renders servers a changed file can touch; comparing all gives the same plan."""
+    if not (repo / path).is_file():
+        pytest.skip(f"{path} is not in the demo data")
+    edit(repo / path, old, new)
+    pruned = compute_plan(repo)
+    monkeypatch.setattr("pabx.plan.compute._touched_servers", lambda *_: None)
+    monkeypatch.setenv("PABX_NO_CACHE", "1")
+    assert compute_plan(repo).to_json() == pruned.to_json()

@@ -99,18 +99,23 @@ def global_digest(blobs: dict[str, str]) -> str:
 
 
 def fingerprints(
-    repo: Repository, blobs: dict[str, str], placement: Placement, volatile: frozenset[str] = frozenset()
+    repo: Repository,
+    blobs: dict[str, str],
+    placement: Placement,
+    volatile: frozenset[str] = frozenset(),
+    servers: list[str] | None = None,
+    common: str | None = None,
 ) -> dict[str, str]:
-    """server -> fingerprint of every input of its render (servers of this side's inventory).
+    """server -> fingerprint of every input of its render (`servers`, default all of this side's).
 
     A number entry is identified by (file, file's blob id, index) - cheap - unless its file is
     `volatile` (it differs between the sides being compared): then by its own content, so that
     assigning one number changes the fingerprint of its owner's server only. Both identify the
-    entry's content, so the fingerprint stays a sound cache key.
+    entry's content, so the fingerprint stays a sound cache key. `common` is global_digest(blobs).
     """
-    base = global_digest(blobs)
+    base = common or global_digest(blobs)
     out: dict[str, str] = {}
-    for server in sorted(repo.servers):
+    for server in sorted(repo.servers) if servers is None else servers:
         parts = [base, server]
         for slug, _ in placement.tenants.get(server, []):
             parts.append(f"T{slug}\0{blobs.get(f'tenants/{slug}.yaml', '')}")

@@ -10,11 +10,12 @@ are rendered (masked, both sides, cached by fingerprint) and diffed.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,12 +25,12 @@ from pabx.gitsource import temporary_tree, tree_blobs, worktree_blobs
 from pabx.loader import load_repository, load_valid_repository
 from pabx.loader.layout import HOSTS_FILE, PLATFORM_FILE, USERS_FILE
 from pabx.loader.repo import Repository
-from pabx.plan.cache import Placement, RenderCache, fingerprints, render_server
+from pabx.plan.cache import Placement, RenderCache, fingerprints, global_digest, render_server
 from pabx.plan.files import file_changes, reloads_for, restart_reasons
 from pabx.plan.gates import compute_gates
 from pabx.plan.model import Change, Gate, Plan, ServerPlan
 from pabx.plan.records import live_revisions
-from pabx.plan.semantic import semantic_changes
+from pabx.plan.semantic import placed, semantic_changes
 
 DEPLOYED = "deployed"
 _T = TypeVar("_T", Change, Gate)
@@ -38,20 +39,36 @@ _M = TypeVar("_M")
 
 @dataclass
 class Side:
-    """One side of the comparison: a complete repository, its files' blob ids, its revision."""
+    """One side of the comparison: a complete repository, its files' blob ids, its revision.
+
+    Placement and fingerprints are computed on demand: only for servers a change can touch.
+    """
 
     repo: Repository
     blobs: dict[str, str]
     revision: str | None
-    placement: Placement
-    fingerprints: dict[str, str]
+    volatile: frozenset[str] = frozenset()
+    _placement: Placement | None = None
+    _common: str | None = None
+    _fingerprints: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def of(
-        cls, repo: Repository, blobs: dict[str, str], revision: str | None, volatile: frozenset[str]
-    ) -> Side:
-        placement = Placement.of(repo)
-        return cls(repo, blobs, revision, placement, fingerprints(repo, blobs, placement, volatile))
+    @property
+    def placement(self) -> Placement:
+        if self._placement is None:
+            self._placement = Placement.of(self.repo)
+        return self._placement
+
+    def fingerprint(self, server: str) -> str | None:
+        """The fingerprint of `server`'s render inputs; None when this side has no such server."""
+        if server not in self.repo.servers:
+            return None
+        if server not in self._fingerprints:
+            if self._common is None:
+                self._common = global_digest(self.blobs)
+            self._fingerprints.update(
+                fingerprints(self.repo, self.blobs, self.placement, self.volatile, [server], self._common)
+            )
+        return self._fingerprints[server]
 
 
 class _Timer:
@@ -90,8 +107,7 @@ def compute_plan(
             trees = {base: tree_blobs(root, base)}
     changed = {rev: _changed_paths(blobs, head_blobs) for rev, (_, blobs) in trees.items()}
     volatile = frozenset(p for paths in changed.values() for p in paths if p.startswith("numbers/"))
-    with timer("head fingerprints"):
-        head = Side.of(head_repo, head_blobs, None, volatile)
+    head = Side(head_repo, head_blobs, None, volatile)
     with ExitStack() as stack:
         with timer("base sides"):
             sides = {
@@ -105,7 +121,7 @@ def compute_plan(
             groups[rev].append(server)
         changes: list[Change] = []
         gates: list[Gate] = []
-        empty = Side(Repository(root=root), {}, None, Placement(), {})
+        empty = Side(Repository(root=root), {}, None)
         with timer("semantic changes and gates"):
             for rev, members in groups.items():
                 side = sides[rev] if rev else empty
@@ -119,8 +135,14 @@ def compute_plan(
             gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
         servers: dict[str, ServerPlan] = {}
         with timer("render and diff"):
+            touched = {rev: _touched_servers(sides[rev], head, changed[rev]) for rev in sides}
             for server, rev in sorted(per_server.items()):
-                servers[server] = _server_plan(server, sides[rev] if rev else empty, head, cache)
+                side = sides[rev] if rev else empty
+                scope = touched.get(rev) if rev else None
+                if scope is None or server in scope:
+                    servers[server] = _server_plan(server, side, head, cache)
+                else:  # no input of its render differs: unchanged, nothing to render
+                    servers[server] = ServerPlan(server, side.revision)
         resolved = {server: (sides[rev].revision if rev else None) for server, rev in per_server.items()}
     with timer("head revision"):
         head_revision = gitinfo.revision(root)
@@ -172,7 +194,7 @@ def _base_side(
                 f"the base revision {rev} ({commit[:12]}) does not load: plan against another revision",
                 report.sorted(),
             )
-        yield Side.of(_merge(tmp, head.repo, partial, changed), blobs, commit, volatile)
+        yield Side(_merge(tmp, head.repo, partial, changed), blobs, commit, volatile)
 
 
 def _merge(root: Path, head: Repository, partial: Repository, changed: set[str]) -> Repository:
@@ -203,9 +225,45 @@ def _digest(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+_TENANT_FILE = re.compile(r"tenants/([^/]+)\.yaml")
+_NUMBERS_FILE = re.compile(r"numbers/[^/]+\.yaml")
+
+
+def _touched_servers(base: Side, head: Side, changed: set[str]) -> set[str] | None:
+    """Servers whose render inputs may differ between the sides (None: possibly all of them).
+
+    A changed file other than a tenant or numbers file (inventory, plans, routes, trunks,
+    templates) may touch every server. A tenant file touches the servers it is placed on, on
+    either side; a numbers file, the servers of the owners (either side) of the entries that
+    differ, and of the tenants presenting those numbers as caller ID. Everything else renders
+    from identical inputs on both sides, which the fingerprints would only confirm.
+    """
+    slugs: set[str] = set()
+    numbers_files: set[str] = set()
+    for path in changed:
+        if match := _TENANT_FILE.fullmatch(path):
+            slugs.add(match.group(1))
+        elif _NUMBERS_FILE.fullmatch(path):
+            numbers_files.add(path)
+        else:
+            return None
+    if numbers_files:
+        before = {s.entry.number: s.entry for s in base.repo.number_sites if s.doc.path in numbers_files}
+        after = {s.entry.number: s.entry for s in head.repo.number_sites if s.doc.path in numbers_files}
+        differing = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        for entries in (before, after):
+            slugs |= {e.owner for n, e in entries.items() if n in differing and e.owner}
+        for repo in (base.repo, head.repo):
+            for slug, tenant in repo.tenants.items():
+                presented = {tenant.caller_id, *(e.caller_id for e in tenant.extensions)}
+                if presented & differing:
+                    slugs.add(slug)
+    return {s for slug in slugs for repo in (base.repo, head.repo) if (s := placed(repo.tenants.get(slug)))}
+
+
 def _server_plan(server: str, base: Side, head: Side, cache: RenderCache) -> ServerPlan:
     plan = ServerPlan(server, base.revision)
-    old_fp, new_fp = base.fingerprints.get(server), head.fingerprints.get(server)
+    old_fp, new_fp = base.fingerprint(server), head.fingerprint(server)
     if old_fp is not None and old_fp == new_fp:
         return plan  # same inputs, same render: nothing to diff
     old = render_server(base.repo, server, base.placement, old_fp, cache) if old_fp else {}
