@@ -118,7 +118,9 @@ def test_did_reaches_its_owners_destination(repo: Repository, cache: ServerCache
 
 
 def test_unknown_and_available_dids_are_refused(repo: Repository, cache: ServerCache) -> None:
-    assert refused(did(repo, cache, "1130019999")) == ("unknown-did", 1)
+    unknown = did(repo, cache, "1130019999")
+    assert refused(unknown) == ("unknown-did", 1)
+    assert result(unknown)["cdr"]["userfield"] == "entrada:ramal"
     assert refused(did(repo, cache, "1130010030")) == ("unknown-did", 1)  # Disponível
 
 
@@ -137,17 +139,17 @@ def test_collect_call_only_where_reverse_billing(repo: Repository, cache: Server
 @pytest.mark.parametrize(
     ("frm", "dial", "endpoint", "number", "cid", "userfield"),
     [
-        ("acme/2002", "33334444", "trunk_vivo-sp", "33334444", "1130010000", "saida:local_fixo"),
-        ("acme/2002", "987654321", "trunk_vivo-sp", "987654321", "1130010000", "saida:local_movel"),
+        ("acme/2002", "33334444", "trunk_vivo-sp", "01133334444", "1130010000", "saida:local_fixo"),
+        ("acme/2002", "987654321", "trunk_vivo-sp", "011987654321", "1130010000", "saida:local_movel"),
         ("acme/2002", "02133334444", "trunk_embratel", "0212133334444", "1130010000", "saida:ldn_fixo"),
         ("acme/2002", "021987654321", "trunk_embratel", "02121987654321", "1130010000", "saida:ldn_movel"),
         ("acme/2002", "0152133334444", "trunk_embratel", "0212133334444", "1130010000", "saida:ldn_fixo"),
         ("acme/2002", "+5521987654321", "trunk_embratel", "02121987654321", "1130010000", "saida:ldn_movel"),
-        ("acme/2002", "+5511987654321", "trunk_vivo-sp", "987654321", "1130010000", "saida:local_movel"),
-        ("acme/2002", "1133334444", "trunk_vivo-sp", "33334444", "1130010000", "saida:local_fixo"),
+        ("acme/2002", "+5511987654321", "trunk_vivo-sp", "011987654321", "1130010000", "saida:local_movel"),
+        ("acme/2002", "1133334444", "trunk_vivo-sp", "01133334444", "1130010000", "saida:local_fixo"),
         ("acme/2002", "08007778080", "trunk_vivo-sp", "08007778080", "1130010000", "saida:0800"),
         ("acme/2002", "102", "trunk_vivo-sp", "102", "1130010000", "saida:servicos"),
-        ("acme/2006", "33334444", "trunk_vivo-sp", "33334444", "1130010003", "saida:local_fixo"),
+        ("acme/2006", "33334444", "trunk_vivo-sp", "01133334444", "1130010003", "saida:local_fixo"),
         (
             "conecta-telecom/2007",
             "00211212555123",
@@ -172,7 +174,30 @@ def test_collect_call_only_where_reverse_billing(repo: Repository, cache: Server
             "1930040000",
             "saida:ldn_fixo",
         ),
-        ("conecta-telecom/2005", "1133334444", "trunk_vivo-sp", "33334444", "1130010020", "saida:local_fixo"),
+        (
+            "conecta-telecom/2005",
+            "1133334444",
+            "trunk_vivo-sp",
+            "01133334444",
+            "1130010020",
+            "saida:local_fixo",
+        ),
+        (
+            "conecta-telecom/2001",
+            "33334444",
+            "trunk_vivo-sp",
+            "01933334444",
+            "1930040000",
+            "saida:local_fixo",
+        ),
+        (
+            "conecta-telecom/2001",
+            "+551933334444",
+            "trunk_vivo-sp",
+            "01933334444",
+            "1930040000",
+            "saida:local_fixo",
+        ),
         ("conecta-telecom/2001", "03001234567", "trunk_vivo-sp", "03001234567", "1930040000", "saida:0300"),
         (
             "construtora-horizonte/2002",
@@ -209,23 +234,44 @@ def test_outbound_class_trunk_format_and_caller_id(
 
 
 @pytest.mark.parametrize(
-    ("frm", "dial", "reason", "cause"),
+    ("frm", "dial", "reason", "cause", "userfield"),
     [
-        ("acme/2002", "03001234567", "plan", 21),  # empresarial has no 0300
-        ("acme/2002", "00211212555123", "plan", 21),  # nor LDI
-        ("acme/2001", "02133334444", "extension", 21),  # 2001 may call local and services only
-        ("acme/2002", "909033334444", "collect", 21),
-        ("acme/2002", "90212133334444", "collect", 21),
-        ("acme/2002", "2999", "invalid", 1),
-        ("mercadinho-bom-preco/2001", "33334444", "status", 21),  # pendente: no outbound yet
-        ("studio-luz/2002", "33334444", "suspended", 21),  # inativo
-        ("studio-luz/2002", "2001", "suspended", 21),
+        ("acme/2002", "03001234567", "plan", 21, "saida:0300"),  # empresarial has no 0300
+        ("acme/2002", "00211212555123", "plan", 21, "saida:ldi"),  # nor LDI
+        ("acme/2001", "02133334444", "extension", 21, "saida:ldn_fixo"),  # 2001: local and services only
+        ("acme/2002", "909033334444", "collect", 21, "saida:local_fixo"),
+        ("acme/2002", "90212133334444", "collect", 21, "saida:ldn_fixo"),
+        ("acme/2002", "2999", "invalid", 1, "interna:ramal"),
+        ("mercadinho-bom-preco/2001", "33334444", "status", 21, "saida:local_fixo"),  # pendente
+        ("studio-luz/2002", "33334444", "suspended", 21, "saida:local_fixo"),  # inativo
+        ("studio-luz/2002", "2001", "suspended", 21, "interna:ramal"),
     ],
 )
-def test_outbound_refusals(
-    repo: Repository, cache: ServerCache, frm: str, dial: str, reason: str, cause: int
+def test_outbound_refusals_are_attributed(
+    repo: Repository, cache: ServerCache, frm: str, dial: str, reason: str, cause: int, userfield: str
 ) -> None:
-    assert refused(call(repo, cache, frm, dial)) == (reason, cause)
+    report = call(repo, cache, frm, dial)
+    assert refused(report) == (reason, cause)
+    assert result(report)["cdr"]["userfield"] == userfield
+    assert result(report)["cdr"]["accountcode"] == frm.split("/")[0]
+
+
+def test_outbound_dial_happens_at_the_dialed_number(repo: Repository, cache: ServerCache) -> None:
+    """The CDR's dst is the number dialed, its dcontext the phone's context (the lab saw class names)."""
+    report = call(repo, cache, "acme/2002", "02133334444")
+    [dial] = [s for s in report.result.steps if s.app == "Dial"]
+    assert (dial.context, dial.exten) == ("t_acme_phones", "02133334444")
+    emergency = call(repo, cache, "acme/2002", "190")
+    [dial] = [s for s in emergency.result.steps if s.app == "Dial"]
+    assert dial.exten == "190"
+
+
+def test_carrier_never_learns_who_answered(repo: Repository, cache: ServerCache) -> None:
+    """Calls from carriers dial with option I (no connected-line updates) and present the DID."""
+    inbound = did(repo, cache, "1130010002")
+    assert "I" in result(inbound)["dial"]["options"]
+    assert any(s.substituted == "CONNECTEDLINE(num,i)=1130010002" for s in inbound.result.steps)
+    assert "I" not in result(call(repo, cache, "acme/2001", "2003"))["dial"]["options"]
 
 
 def test_emergency_works_from_every_rendered_endpoint(repo: Repository, cache: ServerCache) -> None:

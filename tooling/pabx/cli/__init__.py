@@ -57,5 +57,9 @@ def _register() -> None:
 
     main.add_command(report.command)
 
+    from pabx.cli import cdr
+
+    main.add_command(cdr.command)
+
 
 _register()

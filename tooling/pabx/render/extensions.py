@@ -69,7 +69,6 @@ def server_contexts(view: ServerView) -> list[Context]:
         invalid_context(),
         inbound_checks_context(),
         suspended_context(),
-        suspended_phone_context(),
     ]
     contexts += [route_context(name, view) for name in view.routes]
     contexts += [trunk_context(name, trunk) for name, trunk in view.trunks.items()]
@@ -77,7 +76,9 @@ def server_contexts(view: ServerView) -> list[Context]:
     did.includes = [naming.ctx(tv.slug, "did") for tv in view.tenants] + ["pabx-did-unknown"]
     unknown = Context("pabx-did-unknown")
     for pattern in ("_X.", "_+X."):
-        unknown.exten(pattern).then("Goto", "pabx-deny,unknown-did,1")
+        unknown.exten(pattern).then("Set", "CDR(userfield)=entrada:ramal").then(
+            "Goto", "pabx-deny,unknown-did,1"
+        )
     contexts += [did, unknown]
     return contexts
 
@@ -87,8 +88,14 @@ def emergency_context(view: ServerView) -> Context:
     for number in sorted(view.platform.dialing.emergency_numbers):
         e = c.exten(number)
         _assign(e, f"PABX_CLASS=servicos,PABX_TO_REST={token(number)}")
-        e.then("Goto", "pabx-emergency-call,s,1")
+        e.then("Gosub", "pabx-emergency-call,s,1")
+        _dial_out(e)
     return c
+
+
+def _dial_out(e: Exten) -> None:
+    """Dial what the route chose, from the dialed extension itself (the CDR keeps it as dst)."""
+    e.then("Dial", f"${{PABX_DIAL}},{OUTBOUND_RING_S}").then("Hangup")
 
 
 def emergency_call_context() -> Context:
@@ -98,7 +105,8 @@ def emergency_call_context() -> Context:
     e.then("Set", 'CALLERID(num)=${IF($["${PABX_CID}" = ""]?anonymous:${PABX_CID})}')
     e.then("Set", "CALLERID(name)=${CALLERID(num)}")
     e.then("GotoIf", '$["${PABX_ROUTE}" = ""]?pabx-deny,route,1')
-    e.then("Goto", "pabx-route-${PABX_ROUTE},servicos,1")
+    e.then("Gosub", "pabx-route-${PABX_ROUTE},servicos,1")
+    e.then("Return")
     return c
 
 
@@ -181,11 +189,11 @@ def _outbound_patterns(ddd_without_zero: bool) -> list[tuple[str, str]]:
     return rows
 
 
-COLLECT_PATTERNS = (
-    "_9090[2-5]XXXXXXX",
-    "_90909XXXXXXXX",
-    "_90ZXZZ[2-5]XXXXXXX",
-    "_90ZXZZ9XXXXXXXX",
+COLLECT_PATTERNS = (  # (pattern, the class the call would have had: it goes on the refused CDR)
+    ("_9090[2-5]XXXXXXX", "local_fixo"),
+    ("_90909XXXXXXXX", "local_movel"),
+    ("_90ZXZZ[2-5]XXXXXXX", "ldn_fixo"),
+    ("_90ZXZZ9XXXXXXXX", "ldn_movel"),
 )
 
 
@@ -194,9 +202,11 @@ def outbound_context(view: ServerView) -> Context:
     for pattern, assignments in _outbound_patterns(view.platform.dialing.accept_ddd_without_zero):
         e = c.exten(pattern)
         _assign(e, assignments)
-        e.then("Goto", "pabx-out,s,1")
-    for pattern in COLLECT_PATTERNS:
-        c.exten(pattern).then("Goto", "pabx-deny,collect,1")
+        e.then("Gosub", "pabx-out,s,1")
+        _dial_out(e)
+    for pattern, call_class in COLLECT_PATTERNS:
+        e = c.exten(pattern).then("Set", f"CDR(userfield)=saida:{call_class}")
+        e.then("Goto", "pabx-deny,collect,1")
     return c
 
 
@@ -205,17 +215,19 @@ def out_context() -> Context:
         "pabx-out", comment="checks in order: status, plan, extension, caller ID, limit; then the route"
     )
     e = c.exten("s")
+    e.then("Set", "CDR(userfield)=saida:${PABX_CLASS}")
     e.then("Gosub", "t_${PABX_TENANT}_vars,s,1")
+    e.then("GotoIf", '$["${PABX_STATUS}" = "inativo"]?pabx-suspended,s,1')
     e.then("GotoIf", '$["${PABX_STATUS}" != "ativo"]?pabx-deny,status,1')
     e.then("GotoIf", '$[${REGEX("/${PABX_CLASS}/" ${PABX_PLAN_CLASSES})} = 0]?pabx-deny,plan,1')
     e.then("GotoIf", '$[${REGEX("/${PABX_CLASS}/" ${PABX_EXT_CLASSES})} = 0]?pabx-deny,extension,1')
     e.then("GotoIf", '$["${PABX_CID}" = ""]?pabx-deny,callerid,1')
     e.then("Set", "GROUP(pabx_tenant)=${PABX_TENANT}")
     e.then("GotoIf", "$[${GROUP_COUNT(${PABX_TENANT}@pabx_tenant)} > ${PABX_LIMIT}]?pabx-deny,limit,1")
-    e.then("Set", "CDR(userfield)=saida:${PABX_CLASS}")
     e.then("Set", "CALLERID(num)=${PABX_CID}")
     e.then("Set", "CALLERID(name)=${PABX_CID}")
-    e.then("Goto", "pabx-route-${PABX_ROUTE},${PABX_CLASS},1")
+    e.then("Gosub", "pabx-route-${PABX_ROUTE},${PABX_CLASS},1")
+    e.then("Return")
     return c
 
 
@@ -233,7 +245,7 @@ def deny_context() -> Context:
 def invalid_context() -> Context:
     c = Context("pabx-invalid", comment="anything a phone dials that matched nothing before")
     for pattern in ("_X.", "_+X.", "_*X."):
-        c.exten(pattern).then("Goto", "pabx-deny,invalid,1")
+        c.exten(pattern).then("Set", "CDR(userfield)=interna:ramal").then("Goto", "pabx-deny,invalid,1")
     return c
 
 
@@ -256,13 +268,6 @@ def suspended_context() -> Context:
     return c
 
 
-def suspended_phone_context() -> Context:
-    c = Context("pabx-suspended-phone", comment="phones of an inativo tenant reach only emergency numbers")
-    for pattern in ("_X.", "_+X.", "_*X."):
-        c.exten(pattern).then("Goto", "pabx-suspended,s,1")
-    return c
-
-
 def dialed_number(call_class: CallClass, trunk: Trunk) -> str:
     """The number as the trunk expects it (trunk's number_format), from the PABX_TO_* variables."""
     fmt = trunk.number_format
@@ -271,7 +276,7 @@ def dialed_number(call_class: CallClass, trunk: Trunk) -> str:
         if fmt is NumberFormat.E164:
             return "+55${PABX_TO_DDD}${PABX_TO_SUB}"
         if call_class in (CallClass.LOCAL_FIXO, CallClass.LOCAL_MOVEL):
-            return "${PABX_TO_SUB}"
+            return "0${PABX_TO_DDD}${PABX_TO_SUB}"  # a local call carries no CSP, but keeps its DDD
         if fmt is NumberFormat.CSP:
             return f"0{csp}${{PABX_TO_DDD}}${{PABX_TO_SUB}}"
         return "0${PABX_TO_DDD}${PABX_TO_SUB}"
@@ -289,7 +294,9 @@ def dialed_number(call_class: CallClass, trunk: Trunk) -> str:
 
 def route_context(route_name: str, view: ServerView) -> Context:
     route = view.routes[route_name]
-    c = Context(naming.route_context(route_name), comment=f"route {route_name}: a trunk per call class")
+    c = Context(
+        naming.route_context(route_name), comment=f"Gosub: route {route_name}, the trunk of each class"
+    )
     for call_class in CALL_CLASSES:
         e = c.exten(call_class.value)
         trunk_name = route.trunk_for(call_class)
@@ -300,7 +307,7 @@ def route_context(route_name: str, view: ServerView) -> Context:
         else:
             number = dialed_number(call_class, view.trunks[trunk_name])
             endpoint = naming.trunk_endpoint(trunk_name)
-            e.then("Dial", f"PJSIP/{number}@{endpoint},{OUTBOUND_RING_S}").then("Hangup")
+            e.then("Set", f"PABX_DIAL=PJSIP/{number}@{endpoint}").then("Return")
     return c
 
 
@@ -328,7 +335,7 @@ def trunk_context(name: str, trunk: Trunk) -> Context:
         e.then("Set", f"PABX_TRUNK={token(name)}").then("Set", f"PABX_DID={did}").then("Set", collect)
         e.then("Goto", "pabx-did,${PABX_DID},1")
     for pattern in ("_X.", "_+X."):
-        c.exten(pattern).then("Goto", "pabx-deny,unknown-did,1")
+        c.exten(pattern).then("Set", "CDR(userfield)=entrada:ramal").then("Goto", "pabx-deny,unknown-did,1")
     return c
 
 
@@ -382,10 +389,7 @@ def phones_context(tv: TenantView) -> Context:
         naming.ctx(tv.slug, "phones"),
         comment=f"context of {tv.slug}'s phones (status {tv.tenant.status.value})",
     )
-    if tv.tenant.status is Status.INATIVO:
-        c.includes = ["pabx-emergency", "pabx-suspended-phone"]
-    else:
-        c.includes = ["pabx-emergency", naming.ctx(tv.slug, "internal"), "pabx-outbound", "pabx-invalid"]
+    c.includes = ["pabx-emergency", naming.ctx(tv.slug, "internal"), "pabx-outbound", "pabx-invalid"]
     return c
 
 
@@ -398,12 +402,17 @@ def _set_class(e: Exten, cls: str) -> None:
 def internal_context(tv: TenantView) -> Context:
     slug = tv.slug
     c = Context(naming.ctx(slug, "internal"), comment="extensions, queues and IVRs of the tenant")
-    ring = 30
+    suspended = tv.tenant.status is Status.INATIVO
+    ring = tv.platform_ring_s
     for ev in tv.extensions:
         ext = ev.ext
         e = c.exten(ext.number)
         _set_class(e, "ramal")
-        e.then("Dial", f"PJSIP/{token(ev.endpoint)},{ring}", label="go")
+        if suspended:
+            e.then("Goto", "pabx-suspended,s,1", label="go")
+            continue
+        # PABX_DIALOPTS is "I" on calls from carriers: the callee's name never goes back to them
+        e.then("Dial", f"PJSIP/{token(ev.endpoint)},{ring},${{PABX_DIALOPTS}}", label="go")
         if ext.voicemail:
             e.then("GotoIf", '$["${DIALSTATUS}" = "ANSWER"]?done')
             e.then(
@@ -414,7 +423,14 @@ def internal_context(tv: TenantView) -> Context:
     for queue in tv.tenant.queues:
         e = c.exten(queue.number)
         _set_class(e, "fila")
-        e.then("Queue", f"{naming.queue_name(slug, queue.number)},,,,{queue.timeout}", label="go")
+        if suspended:
+            e.then("Goto", "pabx-suspended,s,1", label="go")
+            continue
+        e.then(
+            "Queue",
+            f"{naming.queue_name(slug, queue.number)},${{PABX_DIALOPTS}},,,{queue.timeout}",
+            label="go",
+        )
         if queue.overflow:
             e.then(*goto_destination(slug, queue.overflow))
         else:
@@ -422,8 +438,9 @@ def internal_context(tv: TenantView) -> Context:
     for ivr in tv.tenant.ivrs:
         e = c.exten(ivr.number)
         _set_class(e, "ura")
-        e.then("Goto", f"{naming.ctx(slug, 'ivr_' + ivr.number)},s,1", label="go")
-    if tv.uses_voicemail:
+        target = "pabx-suspended,s,1" if suspended else f"{naming.ctx(slug, 'ivr_' + ivr.number)},s,1"
+        e.then("Goto", target, label="go")
+    if tv.uses_voicemail and not suspended:
         c.exten("*97").then("VoiceMailMain", f"${{PABX_EXT}}@{naming.voicemail_context(slug)}").then("Hangup")
     return c
 
@@ -475,6 +492,9 @@ def did_context(tv: TenantView) -> Context:
         e = c.exten(entry.number)
         e.then("Gosub", f"{naming.ctx(slug, 'vars')},s,1")
         e.then("Set", f"CHANNEL(accountcode)={token(slug)}")
+        e.then("Set", f"CONNECTEDLINE(num,i)={token(entry.number)}")
+        e.then("Set", f"CONNECTEDLINE(name,i)={token(entry.number)}")
+        e.then("Set", "PABX_DIALOPTS=I")
         if not entry.reverse_billing:
             e.then("GotoIf", '$["${PABX_COLLECT}" = "1"]?pabx-deny,collect-in,1')
         e.then("Set", f"CDR(userfield)=entrada:{DEST_CLASS[kind]}")

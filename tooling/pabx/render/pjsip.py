@@ -101,6 +101,7 @@ def trunk_sections(name: str, trunk: Trunk, rc: RenderContext) -> list[Section]:
         ("send_pai", "yes"),
         ("trust_id_outbound", "yes"),
         ("trust_id_inbound", "yes"),
+        ("send_connected_line", "no"),  # who answered inside a tenant is never told to the carrier
     ):
         endpoint.add(key, value)
     out.append(endpoint)

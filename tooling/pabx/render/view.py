@@ -37,6 +37,8 @@ class TenantView:
         """Every context of this tenant starts with it (SPEC 9: names on the wire)."""
         return f"t_{self.slug}_"
 
+    platform_ring_s: int = 30
+
     @property
     def uses_voicemail(self) -> bool:
         return any(e.voicemail for e in self.tenant.extensions)
@@ -78,7 +80,9 @@ def server_views(repo: Repository) -> dict[str, ServerView]:
         for slug, tenant in placed.get(server, []):
             mine = owned.get(slug, [])
             exts = [_extension_view(slug, tenant, e, numbers, mine, platform) for e in tenant.extensions]
-            tenants.append(TenantView(slug, tenant, repo.plans[tenant.plan], mine, exts))
+            tenants.append(
+                TenantView(slug, tenant, repo.plans[tenant.plan], mine, exts, platform.dialing.ring_timeout_s)
+            )
         used_routes = {e.route for t in tenants for e in t.extensions if e.route}
         used_routes |= {n.route for t in tenants for n in t.numbers}
         views[server] = ServerView(
