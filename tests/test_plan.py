@@ -701,3 +701,25 @@ def test_skipping_untouched_servers_gives_the_full_comparison(
     monkeypatch.setattr("pabx.plan.compute._touched_servers", lambda *_: None)
     monkeypatch.setenv("PABX_NO_CACHE", "1")
     assert compute_plan(repo).to_json() == pruned.to_json()
+
+
+def test_validation_verdict_is_reused_only_for_the_same_content(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pabx.plan.compute as compute_module
+
+    calls: list[Path] = []
+    real = compute_module.load_valid_repository
+
+    def counting(root: Path) -> Any:
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(compute_module, "load_valid_repository", counting)
+    compute_plan(repo)
+    compute_plan(repo)
+    assert len(calls) == 1  # the same tree, validated once
+    edit(repo / "tenants" / "acme.yaml", "plan: empresarial", "plan: nao-existe")
+    with pytest.raises(AssertionError, match="nao-existe"):
+        compute_plan(repo)  # new content: validated again, and refused
+    assert len(calls) == 2

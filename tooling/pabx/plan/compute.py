@@ -10,6 +10,7 @@ are rendered (masked, both sides, cached by fingerprint) and diffed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import defaultdict
@@ -23,7 +24,7 @@ from pabx import gitinfo
 from pabx.errors import Report, UserError
 from pabx.gitsource import temporary_tree, tree_blobs, worktree_blobs
 from pabx.loader import load_repository, load_valid_repository
-from pabx.loader.layout import HOSTS_FILE, PLATFORM_FILE, USERS_FILE
+from pabx.loader.layout import HOSTS_FILE, PLATFORM_FILE, USERS_FILE, state_dir
 from pabx.loader.repo import Repository
 from pabx.plan.cache import Placement, RenderCache, fingerprints, global_digest, render_server
 from pabx.plan.files import file_changes, reloads_for, restart_reasons
@@ -95,10 +96,10 @@ def compute_plan(
     root = repo_root.resolve()
     timer = _Timer()
     cache = RenderCache(root)
-    with timer("load and validate head"):
-        head_repo, _ = load_valid_repository(root)
     with timer("hash head"):
         head_blobs = worktree_blobs(root)
+    with timer("load and validate head"):
+        head_repo = _load_head(root, head_blobs)
     with timer("base trees"):
         if base == DEPLOYED:
             per_server = live_revisions(root, sorted(head_repo.servers))
@@ -157,6 +158,43 @@ def compute_plan(
         threshold=threshold,
         timings=timer.timings,
     )
+
+
+def _package_version() -> str:
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+_PACKAGE_VERSION = _package_version()
+
+
+def _load_head(root: Path, blobs: dict[str, str]) -> Repository:
+    """The working tree, validated; a content-keyed verdict spares the cross-file rules a re-run.
+
+    Validation is a function of the data files and of pabx's code: when this exact content was
+    found valid by this exact code before (a re-run of the same pull request, or `apply` after
+    `plan`), loading is enough. Any other content is validated in full.
+    """
+    digest = hashlib.sha256(_PACKAGE_VERSION.encode())
+    for path, sha in blobs.items():
+        digest.update(f"{path}\0{sha}\n".encode())
+    stamp = state_dir(root) / "cache" / "plan-valid" / digest.hexdigest()
+    enabled = os.environ.get("PABX_NO_CACHE") != "1"
+    if enabled and stamp.is_file():
+        report = Report()
+        repo = load_repository(root, report)
+        if report.ok:
+            return repo
+    repo, _ = load_valid_repository(root)
+    if enabled:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for old in sorted(stamp.parent.iterdir(), key=lambda p: p.stat().st_mtime)[:-63]:
+            old.unlink(missing_ok=True)  # keep the last 64 verdicts
+        stamp.touch()
+    return repo
 
 
 def _unique(items: list[_T]) -> list[_T]:
