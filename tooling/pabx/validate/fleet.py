@@ -18,23 +18,27 @@ def server_trunks(repo: Repository) -> Iterator[Problem]:
     for site in repo.number_sites:
         if site.entry.owner:
             routes_of[site.entry.owner].add(site.entry.route)
-    route_trunks: dict[str, set[str]] = {}
+    # (route, server) -> trunks of the route the server does not carry: a few hundred pairs
+    # answer every tenant (a trunk lists up to hundreds of servers)
+    lacking: dict[tuple[str, str], set[str]] = {}
 
-    def trunks_of(route_slug: str) -> set[str]:
-        if route_slug not in route_trunks:
+    def lacking_on(route_slug: str, server: str) -> set[str]:
+        if (route_slug, server) not in lacking:
             route = repo.routes.get(route_slug)
-            route_trunks[route_slug] = {t for t in (route.trunks.values() if route else ()) if t}
-        return route_trunks[route_slug]
+            names = {t for t in (route.trunks.values() if route else ()) if t}
+            lacking[route_slug, server] = {
+                name
+                for name in names
+                if (trunk := repo.trunks.get(name)) is not None and server not in trunk.servers
+            }
+        return lacking[route_slug, server]
 
     for slug, tenant in sorted(repo.tenants.items()):
         if tenant.status is Status.REMOVIDO or tenant.server not in repo.servers:
             continue
         missing: set[str] = set()
         for route_slug in routes_of.get(slug, ()):
-            for trunk_name in trunks_of(route_slug):
-                trunk = repo.trunks.get(trunk_name)
-                if trunk is not None and tenant.server not in trunk.servers:
-                    missing.add(trunk_name)
+            missing |= lacking_on(route_slug, tenant.server)
         if missing:
             yield repo.doc_of(Kind.TENANT, slug).problem(
                 ["server"],

@@ -24,11 +24,11 @@ def _internal_numbers(tenant: Tenant) -> Iterator[tuple[list[Any], str, str]]:
 
 
 def _numbers_of(tenant: Tenant) -> list[str]:
-    return [
-        *(ext.number for ext in tenant.extensions),
-        *(queue.number for queue in tenant.queues),
-        *(ivr.number for ivr in tenant.ivrs),
-    ]
+    return (
+        [ext.number for ext in tenant.extensions]
+        + [queue.number for queue in tenant.queues]
+        + [ivr.number for ivr in tenant.ivrs]
+    )
 
 
 @rule("internal-number-unique", "extension, queue and IVR numbers are unique inside a tenant")
