@@ -1,0 +1,293 @@
+"""Calls from CDR legs, in DuckDB SQL: one call per linkedid, classified, placed in local time.
+
+`build_calls(con, ...)` turns the store's view `cdr` into the temp table `calls`:
+
+| column | meaning |
+|---|---|
+| call_id | linkedid; uniqueid when the layout has no linkedid; channel@start with neither |
+| tenant | the first non-empty accountcode of the legs (peeraccount if none) |
+| direction, class | from CDR(userfield) `<direction>:<class>` (the CDR contract), else the fallback |
+| classified_by | `userfield` or `fallback` |
+| start_utc, end_utc | first leg's start, last leg's end (TIMESTAMPTZ) |
+| local_start, local_end, local_day | the same in the platform time zone (naive TIMESTAMP / DATE) |
+| answered | some leg's disposition is ANSWERED |
+| billsec | the largest billsec of an ANSWERED leg (never duration); 0 when none |
+| caller | src of the first leg |
+| dialed | for saida: the number sent to the carrier (dst when it is digits, else from lastdata) |
+| uf | UF of the other party, from its DDD (saida: the dialed number; entrada: the caller) |
+| rung | extensions whose phones rang (dstchannel `PJSIP/<tenant>_<ext>-...`) |
+
+Refused attempts are not calls: nobody was dialed (no dstchannel) and either every leg hung up
+unanswered (`Hangup`) or every leg is in `pabx-deny`/`pabx-suspended` (a class the plan or the
+extension does not allow, a suspended tenant, an unknown DID, the concurrent-call limit...). They
+go to the temp table `refused(tenant, local_day, reason)` instead (reason: the pabx-deny
+extension, `suspended`, or `hangup <cause>`).
+
+Fallback, for CDRs whose userfield lacks `<direction>:<class>` (other dialplans, old files):
+direction is `entrada` when a leg's channel is a trunk (`<tech>/trunk_...`), else `saida` when a
+leg's dstchannel is a trunk, else `interna`; the class of a saida call is
+`pabx.brazil.numbering.classify` of the dialed number (E.164 and national forms, local against
+the tenant's own DDD), of other calls the application of their last leg (Queue -> fila,
+VoiceMail -> correio, BackGround/WaitExten/Playback/Read -> ura, anything else -> ramal).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pabx.brazil.ddd import ddd_table
+from pabx.brazil.numbering import Outcome, classify
+
+DIRECTIONS = ("entrada", "saida", "interna")
+CLASSES = (
+    "local_fixo",
+    "local_movel",
+    "ldn_fixo",
+    "ldn_movel",
+    "0300",
+    "0800",
+    "servicos",
+    "ldi",
+    "ramal",
+    "fila",
+    "ura",
+    "correio",
+)
+IVR_APPS = ("BackGround", "Background", "WaitExten", "Playback", "Read")
+
+_SUB = r"([2-5][0-9]{7}|9[0-9]{8})"
+
+# DDD of a Brazilian number in the forms classify() knows (mirrors pabx.brazil.numbering).
+DDD_MACRO = f"""
+CREATE OR REPLACE TEMP MACRO pabx_ddd(n, own) AS (
+    CASE
+        WHEN n IS NULL THEN NULL
+        WHEN regexp_full_match(n, '\\+55[1-9][1-9]{_SUB}') THEN substr(n, 4, 2)
+        WHEN regexp_full_match(n, '0[1-9][0-9][1-9][1-9]{_SUB}') THEN substr(n, 4, 2)
+        WHEN regexp_full_match(n, '0[1-9][1-9]{_SUB}') THEN substr(n, 2, 2)
+        WHEN regexp_full_match(n, '[1-9][1-9]{_SUB}') THEN substr(n, 1, 2)
+        WHEN regexp_full_match(n, '{_SUB}') THEN own
+        ELSE NULL
+    END
+)
+"""
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _values(rows: list[tuple[str | None, ...]], names: str) -> str:
+    if not rows:
+        return f"(SELECT {', '.join(f'NULL::VARCHAR AS {n}' for n in names.split(', '))} LIMIT 0)"
+    body = ", ".join(
+        "(" + ", ".join("NULL" if v is None else _sql_text(v) for v in row) + ")" for row in rows
+    )
+    return f"(SELECT * FROM (VALUES {body}) v({names}))"
+
+
+def build_calls(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    timezone: str,
+    local_from: dt.date,
+    local_to: dt.date,
+    own_ddd: dict[str, str | None],
+    tenant: str | None = None,
+) -> None:
+    """Create temp table `calls` for calls starting in [local_from, local_to] (local dates).
+
+    Legs are read from the view `cdr`; calls are grouped by call_id over the whole window, so a
+    call is never split by the range edges (legs outside the window are not seen).
+    """
+    con.execute(DDD_MACRO)
+    tz = _sql_text(timezone)
+    lo = f"timezone({tz}, TIMESTAMP '{local_from.isoformat()} 00:00:00')"
+    hi = f"timezone({tz}, TIMESTAMP '{(local_to + dt.timedelta(days=1)).isoformat()} 00:00:00')"
+    tenants = _values(sorted(own_ddd.items()), "slug, own_ddd")
+    ufs = _values([(ddd, uf) for ddd, (uf, _) in sorted(ddd_table().items())], "ddd, uf")
+    directions = ", ".join(_sql_text(d) for d in DIRECTIONS)
+    classes = ", ".join(_sql_text(c) for c in CLASSES)
+    tenant_filter = f"AND tenant = {_sql_text(tenant)}" if tenant else ""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE legs AS
+        SELECT
+            coalesce(nullif(linkedid, ''), nullif(uniqueid, ''), channel || '@' || CAST(start AS VARCHAR))
+                AS call_id,
+            accountcode, peeraccount, src, dst, dcontext, channel, dstchannel, lastapp, lastdata,
+            start, "end", billsec, disposition,
+            split_part(coalesce(userfield, ''), ';', 1) AS uf0,
+            regexp_matches(channel, '^[^/]+/trunk_') AS from_trunk,
+            regexp_matches(dstchannel, '^[^/]+/trunk_') AS to_trunk
+        FROM cdr
+        WHERE start >= {lo} - INTERVAL 1 DAY AND start < {hi} + INTERVAL 1 DAY
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE grouped AS
+        SELECT
+            call_id,
+            coalesce(
+                arg_min(accountcode, start) FILTER (WHERE accountcode <> ''),
+                arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''),
+                ''
+            ) AS tenant,
+            arg_min(uf0, start) FILTER (WHERE uf0 LIKE '%:%') AS tag,
+            bool_or(from_trunk) AS from_trunk,
+            bool_or(to_trunk) AS to_trunk,
+            min(start) AS start_utc,
+            max("end") AS end_utc,
+            bool_or(disposition = 'ANSWERED') AS answered,
+            coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
+            arg_min(src, start) AS caller,
+            arg_min(
+                CASE WHEN regexp_full_match(dst, '\\+?[0-9]{3,}') THEN dst
+                     ELSE nullif(regexp_extract(lastdata, '^[^/]+/([^@,]+)@', 1), '') END,
+                start
+            ) FILTER (WHERE to_trunk) AS dialed,
+            arg_max(lastapp, start) AS last_app,
+            NOT bool_or(dstchannel <> '')
+                AND (bool_and(lastapp = 'Hangup' AND disposition <> 'ANSWERED')
+                     OR bool_and(dcontext IN ('pabx-deny', 'pabx-suspended'))) AS refused,
+            arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
+                         WHEN dcontext = 'pabx-suspended' THEN 'suspended'
+                         ELSE 'hangup ' || lastdata END, start) AS refusal,
+            list(DISTINCT regexp_extract(dstchannel, '^[^/]+/([a-z0-9-]+)_([0-9]+)-[^-]*$', 2))
+                FILTER (WHERE regexp_matches(dstchannel, '^[^/]+/[a-z0-9-]+_[0-9]+-')) AS rung
+        FROM legs
+        GROUP BY call_id
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE tagged AS
+        SELECT g.*,
+            t.own_ddd,
+            CASE WHEN split_part(tag, ':', 1) IN ({directions})
+                  AND split_part(tag, ':', 2) IN ({classes}) THEN split_part(tag, ':', 1) END AS tag_direction,
+            CASE WHEN split_part(tag, ':', 1) IN ({directions})
+                  AND split_part(tag, ':', 2) IN ({classes}) THEN split_part(tag, ':', 2) END AS tag_class
+        FROM grouped g LEFT JOIN {tenants} t ON t.slug = g.tenant
+        WHERE g.start_utc >= {lo} - INTERVAL 1 DAY AND g.start_utc < {hi} {tenant_filter}
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE refused AS
+        SELECT tenant, CAST(timezone(?, start_utc) AS DATE) AS local_day, refusal AS reason
+        FROM tagged WHERE refused
+        """,
+        [timezone],
+    )
+    con.execute("DELETE FROM tagged WHERE refused")
+    fallback = _fallback_classes(con)
+    ivr = ", ".join(_sql_text(a) for a in IVR_APPS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE calls AS
+        WITH c AS (
+            SELECT t.*,
+                coalesce(tag_direction,
+                    CASE WHEN from_trunk THEN 'entrada' WHEN to_trunk THEN 'saida' ELSE 'interna' END)
+                    AS direction
+            FROM tagged t
+        )
+        SELECT
+            call_id, tenant, direction,
+            coalesce(tag_class,
+                CASE WHEN direction = 'saida' THEN coalesce(f.call_class, 'ldi')
+                     WHEN last_app = 'Queue' THEN 'fila'
+                     WHEN last_app = 'VoiceMail' THEN 'correio'
+                     WHEN last_app IN ({ivr}) THEN 'ura'
+                     ELSE 'ramal' END) AS class,
+            CASE WHEN tag_class IS NULL THEN 'fallback' ELSE 'userfield' END AS classified_by,
+            start_utc, end_utc,
+            timezone({tz}, start_utc) AS local_start,
+            timezone({tz}, greatest(end_utc, start_utc)) AS local_end,
+            CAST(timezone({tz}, start_utc) AS DATE) AS local_day,
+            answered, billsec, caller, dialed, rung, own_ddd
+        FROM c LEFT JOIN {fallback} f ON f.number = c.dialed AND f.own IS NOT DISTINCT FROM c.own_ddd
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE calls AS
+        SELECT c.*, u.uf
+        FROM (
+            SELECT *,
+                CASE
+                    WHEN direction = 'saida' AND class IN ('local_fixo', 'local_movel') THEN own_ddd
+                    WHEN direction = 'saida' AND class IN ('ldn_fixo', 'ldn_movel') THEN pabx_ddd(dialed, own_ddd)
+                    WHEN direction = 'entrada' THEN pabx_ddd(caller, own_ddd)
+                END AS other_ddd
+            FROM calls
+        ) c LEFT JOIN {ufs} u ON u.ddd = c.other_ddd
+        """
+    )
+
+
+def _fallback_classes(con: duckdb.DuckDBPyConnection) -> str:
+    """classify() of the dialed numbers of saida calls without a class in their userfield."""
+    pairs = con.execute(
+        """
+        SELECT DISTINCT dialed, own_ddd FROM tagged
+        WHERE tag_class IS NULL AND dialed IS NOT NULL
+          AND coalesce(tag_direction, CASE WHEN from_trunk THEN 'entrada'
+                                           WHEN to_trunk THEN 'saida' END) = 'saida'
+        """
+    ).fetchall()
+    rows: list[tuple[str | None, ...]] = []
+    for number, own in pairs:
+        dialed = classify(str(number), own_ddd=own)
+        if dialed.outcome in (Outcome.OUTBOUND, Outcome.EMERGENCY) and dialed.call_class is not None:
+            rows.append((str(number), own, dialed.call_class.value))
+    return _values(rows, "number, own, call_class")
+
+
+def local_hours(con: duckdb.DuckDBPyConnection, local_from: dt.date, local_to: dt.date) -> None:
+    """Temp table `concurrency(day, hour, peak)`: peak concurrent calls inside each local hour.
+
+    From call intervals, not starts: every call adds 1 at its start and removes 1 at its end; a
+    call ending at the second another starts does not overlap it. An hour's peak is the highest
+    level reached inside it, counting the calls already going on when it begins.
+    """
+    first = f"TIMESTAMP '{local_from.isoformat()} 00:00:00'"
+    last = f"TIMESTAMP '{local_to.isoformat()} 23:00:00'"
+    # At one instant, ends count before starts, so the level after all of an instant's events
+    # is the highest it reaches then (the level before it was already counted earlier).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE levels AS
+        SELECT ts, sum(net) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS after
+        FROM (
+            SELECT ts, sum(d) AS net FROM (
+                SELECT local_start AS ts, 1 AS d FROM calls
+                UNION ALL
+                SELECT local_end AS ts, -1 AS d FROM calls
+            ) GROUP BY ts
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE concurrency AS
+        WITH grid AS (
+            SELECT h FROM generate_series({first}, {last}, INTERVAL 1 HOUR) g(h)
+        ),
+        inside AS (
+            SELECT date_trunc('hour', ts) AS h, max(after) AS top FROM levels
+            WHERE ts >= {first} AND ts < {last} + INTERVAL 1 HOUR GROUP BY 1
+        ),
+        carry AS (
+            SELECT g.h, coalesce(l.after, 0) AS level FROM grid g ASOF LEFT JOIN levels l ON g.h > l.ts
+        )
+        SELECT CAST(g.h AS DATE) AS day, hour(g.h) AS hour,
+               greatest(coalesce(i.top, 0), coalesce(c.level, 0))::INTEGER AS peak
+        FROM grid g LEFT JOIN inside i USING (h) LEFT JOIN carry c USING (h)
+        ORDER BY g.h
+        """
+    )
