@@ -223,3 +223,15 @@ def test_extensions_key_is_created_in_model_order(runner: CliRunner, repo: git.R
     assert (root / "tenants/ricardo-almeida.yaml").read_text() == bare + (
         "extensions:\n  - {number: 2001, name: Ricardo}\n"
     )
+
+
+def test_errors_already_there_are_counted_apart(runner: CliRunner, repo: git.Repo) -> None:
+    path = _root(repo) / "tenants/studio-luz.yaml"
+    path.write_text(
+        path.read_text().replace("email: contato@studioluzfotografia.com.br\n", "email: nope\n", 1)
+    )
+    result = refused(runner, _root(repo), "extension", "add", "acme", "2010", "--name", "X")
+    assert (
+        "1 error(s) (1 of them were already there before this change); nothing was written" in result.output
+    )
+    assert "tenants/studio-luz.yaml:" in result.output

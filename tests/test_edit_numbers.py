@@ -196,3 +196,67 @@ def test_route_refusals(runner: CliRunner, repo: git.Repo) -> None:
         in refused(runner, root, "route", "add", "X", "--default-trunk", "nope").output
     )
     assert "no trunk for" in refused(runner, root, "route", "add", "X", "--trunk", "ldi=embratel").output
+
+
+BLOCK_STYLE = (
+    "# yaml-language-server: $schema=../schemas/numbers.schema.json\n"
+    "# written by hand, in block style\n"
+    '- number: "4130010030"\n'
+    "  route: sp-principal\n"
+    "  owner: null\n"
+    "\n"
+    '- number: "4130010031"  # spare\n'
+    "  route: sp-principal\n"
+)
+
+
+def test_a_block_style_numbers_file_is_edited_in_its_style(runner: CliRunner, demo_repo: Path) -> None:
+    (demo_repo / "numbers/41.yaml").write_text(BLOCK_STYLE, encoding="utf-8")
+    repo = git_demo(demo_repo)
+    root = _root(repo)
+    assert run(runner, root, "number", "add", "4130010020", "--route", "sp-principal").exit_code == 0
+    assert run(runner, root, "number", "remove", "4130010031").exit_code == 0
+    assert (root / "numbers/41.yaml").read_text(encoding="utf-8") == (
+        "# yaml-language-server: $schema=../schemas/numbers.schema.json\n"
+        "# written by hand, in block style\n"
+        '- number: "4130010020"\n'
+        "  route: sp-principal\n"
+        "  owner: null\n"
+        "  reverse_billing: false\n"
+        '- number: "4130010030"\n'
+        "  route: sp-principal\n"
+        "  owner: null\n"
+        "\n"
+    )
+
+
+def test_line_entries_edit_only_their_lines() -> None:
+    from pabx.edit.entries import LineEntries
+    from pabx.edit.yamlrt import flow_map, quoted
+
+    text = (
+        "# header\n"
+        '- {number: "1130000001", route: a}   # first\n'
+        "# heading of the next\n"
+        '- {number: "1130000003", route: a}\n'
+        '- {number: "1130000004", route: a}'  # no final newline
+    )
+    assert LineEntries.fits(text)
+    assert not LineEntries.fits("- number: 1\n")
+    entries = LineEntries(text, "numbers/11.yaml")
+    assert [entries.key(i) for i in range(len(entries))] == ["1130000001", "1130000003", "1130000004"]
+    assert entries.dump() == text  # untouched: byte for byte
+    entries.insert(1, flow_map([("number", quoted("1130000002")), ("route", "b")]))
+    entries.insert(0, flow_map([("number", quoted("1130000000")), ("route", "b")]))
+    entries.insert(len(entries), flow_map([("number", quoted("1130000005")), ("route", "b")]))
+    entries.entry(entries.find("1130000001") or 0)["route"] = "z"
+    entries.delete(entries.find("1130000004") or 0)
+    assert entries.dump() == (
+        "# header\n"
+        '- {number: "1130000000", route: b}\n'
+        '- {number: "1130000001", route: z}   # first\n'
+        '- {number: "1130000002", route: b}\n'
+        "# heading of the next\n"
+        '- {number: "1130000003", route: a}\n'
+        '- {number: "1130000005", route: b}\n'
+    )

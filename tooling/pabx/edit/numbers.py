@@ -10,8 +10,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from pabx.brazil.ddd import ddd_table, is_real_ddd
 from pabx.edit.common import destination, resolve_tenant
+from pabx.edit.entries import Entries, SeqEntries
 from pabx.edit.workspace import Workspace
-from pabx.edit.yamlrt import Style, delete_item, flow_map, like_siblings, quoted, remove_key, set_key, text
+from pabx.edit.yamlrt import Style, flow_map, quoted, remove_key, set_key, text
 from pabx.errors import UserError
 from pabx.loader.layout import Kind
 from pabx.model import NumberEntry, Status
@@ -55,32 +56,27 @@ def _did(value: str, spec: str) -> str:
     return digits
 
 
-def _sites(ws: Workspace, number: str) -> tuple[CommentedSeq, int, CommentedMap]:
+def _sites(ws: Workspace, number: str) -> tuple[Entries, int, CommentedMap]:
     """The round-trip entry of `number` in its DDD file."""
     rel = numbers_path(number[:2])
     if not ws.exists(rel):
         raise UserError(f"{number} is not in numbers/ (no {rel})")
-    seq = ws.open(rel)
-    if not isinstance(seq, CommentedSeq):
-        raise UserError(f"{rel} is not a list: fix it first")
-    for i, entry in enumerate(seq):
-        if isinstance(entry, CommentedMap) and str(entry.get("number")) == number:
-            return seq, i, entry
-    raise UserError(f"{number} is not in {rel}")
+    entries = ws.open_entries(rel)
+    index = entries.find(number)
+    if index is None:
+        raise UserError(f"{number} is not in {rel}")
+    return entries, index, entries.entry(index)
 
 
-def _number_file(ws: Workspace, ddd: str) -> CommentedSeq:
+def _number_file(ws: Workspace, ddd: str) -> Entries:
     rel = numbers_path(ddd)
     if ws.exists(rel):
-        seq = ws.open(rel)
-        if not isinstance(seq, CommentedSeq):
-            raise UserError(f"{rel} is not a list: fix it first")
-        return seq
+        return ws.open_entries(rel)
     uf, region = ddd_table()[ddd]
     seq = CommentedSeq()
     seq.yaml_set_start_comment(f"DDD {ddd} - {region} ({uf})")
-    created: CommentedSeq = ws.create(rel, Kind.NUMBERS, seq, Style(mapping=2, offset=0))
-    return created
+    ws.create(rel, Kind.NUMBERS, seq, Style(mapping=2, offset=0))
+    return SeqEntries(seq)
 
 
 def add_numbers(
@@ -121,12 +117,12 @@ def insert_entries(ws: Workspace, rows: Sequence[Sequence[tuple[str, object]]]) 
     for items in rows:
         by_ddd.setdefault(str(items[0][1])[:2], []).append(items)
     for ddd, group in sorted(by_ddd.items()):
-        seq = _number_file(ws, ddd)
-        keys = [int(str(e.get("number"))) if isinstance(e, CommentedMap) else 0 for e in seq]
+        entries = _number_file(ws, ddd)
+        keys = [int(entries.key(i) or 0) for i in range(len(entries))]
         for items in group:
             number = int(str(items[0][1]))
             position = bisect.bisect_right(keys, number)
-            seq.insert(position, like_siblings(flow_map(items), seq))
+            entries.insert(position, flow_map(items))
             keys.insert(position, number)
 
 
@@ -191,11 +187,11 @@ def _caller_id_uses(ws: Workspace, owner: str, number: str) -> Iterator[str]:
 def remove_number(ws: Workspace, spec: str) -> str:
     """Delete a number from its file; refused while a tenant owns it."""
     number = _did(re.sub(r"[\s().-]", "", spec), spec)
-    seq, index, entry = _sites(ws, number)
+    entries, index, entry = _sites(ws, number)
     owner = entry.get("owner")
     if owner not in (None, ""):
         raise UserError(f"{number} is owned by {owner}: release it first (pabx number release {number})")
-    delete_item(seq, index)
+    entries.delete(index)
     ws.note(f"Número {number}: removed from {numbers_path(number[:2])}")
     return number
 

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pabx.edit.entries import Entries, LineEntries, entries_of
 from pabx.edit.yamlrt import Style, detect_style, dump_text, load_text
 from pabx.errors import Problem, Report, Severity, UserError
 from pabx.loader.layout import DATA_FOLDERS, Kind, schema_reference, state_dir
 from pabx.loader.repo import Repository, load_repository
-
-# Files besides the data folders that validation may read (none today; kept explicit).
-_SHADOW_EXTRA: tuple[str, ...] = ()
 
 
 @dataclass
@@ -78,6 +76,20 @@ class Workspace:
             self._open[rel] = _Open(load_text(original, rel, style), style, original)
         return self._open[rel].data
 
+    def open_entries(self, rel: str) -> Entries:
+        """The entries of a root-list file (numbers/); one entry per line is edited line by line."""
+        if rel not in self._open:
+            path = self.root / rel
+            if not path.is_file():
+                raise UserError(f"{rel} does not exist")
+            original = path.read_text(encoding="utf-8")
+            if LineEntries.fits(original):
+                self._open[rel] = _Open(LineEntries(original, rel), Style(), original)
+        found = entries_of(self.open(rel))
+        if found is None:
+            raise UserError(f"{rel} is not a list: fix it first")
+        return found
+
     def create(self, rel: str, kind: Kind, data: Any, style: Style | None = None) -> Any:
         """A new data file, starting with its `# yaml-language-server: $schema=` line."""
         if self.exists(rel):
@@ -107,7 +119,10 @@ class Workspace:
         """Relative path -> new text, or None for a deleted file; only files that differ."""
         out: dict[str, str | None] = {}
         for rel, opened in self._open.items():
-            new = opened.header + dump_text(opened.data, opened.style, opened.original)
+            if isinstance(opened.data, LineEntries):
+                new = opened.data.dump()
+            else:
+                new = opened.header + dump_text(opened.data, opened.style, opened.original)
             if new != opened.original:
                 out[rel] = new
         for rel, text in self._texts.items():
@@ -203,10 +218,6 @@ def _shadow(root: Path, changes: dict[str, str | None]) -> Iterator[Path]:
             source = root / folder
             if source.is_dir():
                 _link_tree(source, shadow / folder)
-        for rel in _SHADOW_EXTRA:
-            if (root / rel).exists():
-                (shadow / rel).parent.mkdir(parents=True, exist_ok=True)
-                (shadow / rel).symlink_to(root / rel)
         for rel, text in changes.items():
             target = shadow / rel
             if rel.split("/", 1)[0] not in DATA_FOLDERS:
