@@ -413,9 +413,10 @@ def _collect_rejects(
     fallback: list[tuple[object, ...]],
 ) -> None:
     rows = con.execute(
-        f"SELECT s.file_path, e.line, e.byte_position, e.error_type, e.csv_line, e.error_message "
+        f"SELECT DISTINCT ON (s.file_path, e.line) "
+        f"s.file_path, e.line, e.byte_position, e.error_type, e.csv_line, e.error_message "
         f"FROM rej_errors_{scan} e JOIN rej_scans_{scan} s USING (scan_id, file_id) "
-        "ORDER BY s.file_path, e.line"
+        "ORDER BY s.file_path, e.line, e.byte_position"
     ).fetchall()
     locator: dict[str, _LineLocator] = {}
     for file_path, _line, byte_position, error_type, csv_line, message in rows:
@@ -492,6 +493,7 @@ class _LineLocator:
         size = item.data.stat().st_size
         self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         self._base: int | None = None
+        self._cursor = item.data_offset
 
     def base(self) -> int:
         """Lines before the new bytes, in the whole file."""
@@ -510,16 +512,16 @@ class _LineLocator:
         return self._base
 
     def line_of(self, byte_position: int, csv_line: str) -> int:
+        """Rows are asked for in file order: find each one's text from the previous one on."""
         if self._map is None:
             return self.base() + 1
         offset = self.item.data_offset
-        pos = offset + byte_position
         row = csv_line.encode("utf-8", errors="replace")
-        begin = pos
-        if row:
-            found = self._map.rfind(row, max(offset, pos - len(row) - 2), pos + len(row) + 1)
-            if found >= 0:
-                begin = found
+        begin = self._map.find(row, max(offset, self._cursor)) if row else -1
+        if begin < 0:
+            begin = offset + byte_position  # DuckDB's position of the error, inside the row
+        else:
+            self._cursor = begin + 1
         in_data = self._map[offset:begin].count(b"\n")
         return self.base() + in_data + 1
 
