@@ -723,3 +723,22 @@ def test_validation_verdict_is_reused_only_for_the_same_content(
     with pytest.raises(AssertionError, match="nao-existe"):
         compute_plan(repo)  # new content: validated again, and refused
     assert len(calls) == 2
+
+
+def test_deployed_server_no_longer_in_the_inventory_is_planned_away(repo: Path) -> None:
+    g = git.Repo(repo)
+    hosts = repo / "inventory" / "hosts.yml"
+    before = hosts.read_text(encoding="utf-8")
+    hosts.write_text(before + NEW_SERVER, encoding="utf-8")
+    with_bh = commit_all(g, "a new server")
+    _note(
+        g,
+        with_bh,
+        *(_record(s, with_bh, "2026-05-01T10:00:00+00:00") for s in ("pbx-sp-01", "pbx-rj-01", "pbx-bh-01")),
+    )
+    hosts.write_text(before, encoding="utf-8")
+    plan = compute_plan(repo, "deployed")
+    assert plan.base_revisions["pbx-bh-01"] == with_bh
+    assert ids(plan) == {"server:pbx-bh-01": ("delete", "deleted")}
+    assert plan.changed_servers == ["pbx-bh-01"]
+    assert all(f.action is Action.DELETE for f in plan.servers["pbx-bh-01"].files.values())

@@ -31,7 +31,7 @@ from pabx.plan.files import file_changes, reloads_for, restart_reasons
 from pabx.plan.gates import compute_gates
 from pabx.plan.model import Change, Gate, Plan, ServerPlan
 from pabx.plan.records import live_revisions
-from pabx.plan.semantic import placed, semantic_changes
+from pabx.plan.semantic import change_order, placed, semantic_changes
 
 DEPLOYED = "deployed"
 _T = TypeVar("_T", Change, Gate)
@@ -132,7 +132,7 @@ def compute_plan(
                     found = [c for c in found if not c.servers or set(c.servers) & scope]
                 changes += found
                 gates += compute_gates(side.repo, head_repo, found, threshold, scope)
-            changes = _unique(changes)
+            changes = sorted(_unique(changes), key=change_order)
             gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
         servers: dict[str, ServerPlan] = {}
         with timer("render and diff"):

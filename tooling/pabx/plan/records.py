@@ -89,9 +89,13 @@ def read_records(root: Path) -> list[DeployRecord]:
 
 
 def live_revisions(root: Path, servers: list[str]) -> dict[str, str | None]:
-    """server -> the revision live on it (latest successful record), None when never deployed."""
+    """server -> the revision live on it (latest successful record), None when never deployed.
+
+    Every server of `servers` is there; so is a server that has records but is no longer in the
+    inventory (its plan deletes what it runs).
+    """
     live: dict[str, str | None] = dict.fromkeys(servers)
     for record in read_records(root):
-        if record.ok and record.server in live:
+        if record.ok:
             live[record.server] = record.revision
-    return live
+    return dict(sorted(live.items()))

@@ -143,8 +143,13 @@ def semantic_changes(base: Repository, head: Repository, changed: set[str] | Non
         if touched(f"tenants/{slug}.yaml"):
             changes += _tenant(ctx, slug)
     changes += _numbers(ctx, changed)
-    changes.sort(key=lambda c: (KIND_ORDER.get(c.kind, 99), _ACTION_ORDER[c.action], _natural(c.id)))
+    changes.sort(key=change_order)
     return changes
+
+
+def change_order(change: Change) -> tuple[Any, ...]:
+    """Kinds in reading order, deletions first within a kind, then ids in natural order."""
+    return (KIND_ORDER.get(change.kind, 99), _ACTION_ORDER[change.action], _natural(change.id))
 
 
 def _natural(text: str) -> tuple[Any, ...]:
