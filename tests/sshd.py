@@ -145,7 +145,6 @@ def start_sshd(folder: Path) -> SshServer:
                 "PrintMotd no",
                 "PrintLastLog no",
                 "X11Forwarding no",
-                "PermitTTY no",
                 "",
             ]
         )

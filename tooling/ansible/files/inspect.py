@@ -1,4 +1,4 @@
-"""pabx apply, on the server: take the apply lock, then report what is live, as one JSON object.
+"""pabx apply and drift, on the server: take the apply lock, then report what is live, as JSON.
 
 Run by apply.yml through `raw` (one SSH exec, no module upload): python3 - ETC STALE_S LOCK_JSON.
 LOCK_JSON empty: check mode, no lock taken. The lock is a file created with O_EXCL (only one
@@ -58,6 +58,20 @@ for rel, digest in files.items():
     except OSError:
         intact = False
 out["intact"] = intact
+actual: dict[str, str] = {}
+if out["link"]:
+    for folder, _dirs, names in os.walk(link):
+        for name in names:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, link)
+            if rel == "manifest.json":
+                continue
+            try:
+                with open(path, "rb") as raw:
+                    actual[rel] = hashlib.sha256(raw.read()).hexdigest()
+            except OSError:
+                actual[rel] = "(unreadable)"
+out["actual_files"] = actual
 marker = "; BEGIN pabx: managed by pabx apply, do not edit"
 includes: list[str] = []
 out["includes"] = includes

@@ -127,7 +127,7 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
                 outcomes[server] = ServerOutcome(server, "failed", error="; ".join(release.problems[:3]))
         ready = [s for s in selected if s in staged and staged[s].verified]
         if ready:
-            extravars = _extravars(plan, staged, ready, revision, run_id, options, repo.platform)
+            extravars = _extravars(plan, staged, ready, revision, run_id, options, repo.platform, actor(root))
             result = run_playbook(
                 PLAYBOOK,
                 target.inventory,
@@ -156,7 +156,7 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
         )
     else:
         when = utc_now()
-        who = actor()
+        who = actor(root)
         records = [
             Record(name, revision, staged[name].checksum, when, RECORDED[o.outcome], who, o.release)
             for name, o in outcomes.items()
@@ -174,6 +174,7 @@ def _extravars(
     run_id: str,
     options: ApplyOptions,
     platform: Any,
+    who: str,
 ) -> dict[str, Any]:
     kept = int(getattr(platform, "releases_kept", 5) or 5)
     rest = options.batch_size if options.batch_size > 0 else max(len(ready) - 1, 1)
@@ -196,12 +197,12 @@ def _extravars(
         "pabx_run": {
             "id": run_id,
             "revision": revision,
-            "actor": actor(),
+            "actor": who,
             "serial": [1, rest],  # the canary alone, then batches
             "max_fail_percentage": options.max_fail_percentage,
             "lock_stale_s": options.lock_stale_s,
             "lock": {
-                "owner": actor(),
+                "owner": who,
                 "controller": socket.gethostname(),
                 "pid": os.getpid(),
                 "run": run_id,

@@ -36,15 +36,15 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def actor() -> str:
-    """Who applies: the GitHub actor in CI, else the git user, else the login name."""
+def actor(repo_root: Path | None = None) -> str:
+    """Who applies: the GitHub actor in CI, else the repository's git user, else the login name."""
     if os.environ.get("GITHUB_ACTOR"):
         return f"{os.environ['GITHUB_ACTOR']} (github actions)"
     try:
-        name = git.Git().config("user.name")
+        name = git.Git(str(repo_root) if repo_root else None).config("user.name")
     except git.GitCommandError:
         name = ""
-    return name or f"{getpass.getuser()}@{socket.gethostname()}"
+    return name.strip() or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +114,14 @@ def _first_line(res: Mapping[str, Any]) -> str:
     return text.splitlines()[0][:200] if text else ""
 
 
-def ansible_environment(workdir: Path) -> dict[str, str]:
-    """Settings every pabx run uses: fast SSH (pipelining, shared connections), no retry files."""
-    control = workdir / "cp"
-    control.mkdir(parents=True, exist_ok=True)
+def ansible_environment(workdir: Path, control: Path) -> dict[str, str]:
+    """Settings every pabx run uses: fast SSH (pipelining, shared connections), no retry files.
+    `control` holds the SSH control sockets: a short path (a socket path has ~100 bytes at most)."""
     return {
         "ANSIBLE_PIPELINING": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=10s",
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
@@ -156,19 +157,23 @@ def run_playbook(
     (private / "env" / "extravars").write_text(json.dumps(extravars), encoding="utf-8")
     args = [a for a, on in (("--check", check), ("--diff", diff)) if on]
     events = _Events(progress, secret_tasks)
-    run = ansible_runner.run(
-        private_data_dir=str(private),
-        playbook=str(playbook(name)),
-        inventory=str(inventory.resolve()),
-        limit=",".join(limit) if limit else None,
-        forks=max(1, forks),
-        cmdline=" ".join(args) if args else None,
-        envvars=ansible_environment(workdir),
-        event_handler=events,
-        quiet=True,
-        rotate_artifacts=1,
-        json_mode=False,
-    )
+    control = Path(tempfile.mkdtemp(prefix="pabx-cp-"))
+    try:
+        run = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=str(playbook(name)),
+            inventory=str(inventory.resolve()),
+            limit=",".join(limit) if limit else None,
+            forks=max(1, forks),
+            cmdline=" ".join(args) if args else None,
+            envvars=ansible_environment(workdir, control),
+            event_handler=events,
+            quiet=True,
+            rotate_artifacts=1,
+            json_mode=False,
+        )
+    finally:
+        shutil.rmtree(control, ignore_errors=True)
     hosts: dict[str, HostResult] = {}
     for host, data in events.results.items():
         hosts[host] = HostResult(
