@@ -742,3 +742,15 @@ def test_deployed_server_no_longer_in_the_inventory_is_planned_away(repo: Path) 
     assert ids(plan) == {"server:pbx-bh-01": ("delete", "deleted")}
     assert plan.changed_servers == ["pbx-bh-01"]
     assert all(f.action is Action.DELETE for f in plan.servers["pbx-bh-01"].files.values())
+
+
+def test_mass_change_counts_tenants_whose_rendered_files_change(repo: Path) -> None:
+    """A plan's limit is in each of its tenants' dialplan: 2 of pbx-sp-01's 4 tenants change."""
+    text = (repo / "plans" / "basico.yaml").read_text(encoding="utf-8")
+    limit = re.search(r"concurrent_calls: (\d+)", text)
+    assert limit is not None
+    edit(repo / "plans" / "basico.yaml", limit.group(0), f"concurrent_calls: {int(limit.group(1)) + 1}")
+    plan = compute_plan(repo)
+    assert ids(plan) == {"plan:basico": ("update", "limits")}
+    assert {(g.kind, g.id) for g in plan.gates} == {("mass-change", "server:pbx-sp-01")}
+    assert "2 dos 4 clientes" in plan.gates[0].reason

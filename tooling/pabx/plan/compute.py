@@ -28,7 +28,7 @@ from pabx.loader.layout import HOSTS_FILE, PLATFORM_FILE, USERS_FILE, state_dir
 from pabx.loader.repo import Repository
 from pabx.plan.cache import Placement, RenderCache, fingerprints, global_digest, render_server
 from pabx.plan.files import file_changes, reloads_for, restart_reasons
-from pabx.plan.gates import compute_gates
+from pabx.plan.gates import compute_gates, mass_change_gates
 from pabx.plan.model import Change, Gate, Plan, ServerPlan
 from pabx.plan.records import live_revisions
 from pabx.plan.semantic import change_order, placed, semantic_changes
@@ -123,17 +123,16 @@ def compute_plan(
         changes: list[Change] = []
         gates: list[Gate] = []
         empty = Side(Repository(root=root), {}, None)
-        with timer("semantic changes and gates"):
+        found_by_group: dict[str | None, list[Change]] = {}
+        with timer("semantic changes"):
             for rev, members in groups.items():
                 side = sides[rev] if rev else empty
                 found = semantic_changes(side.repo, head_repo, changed[rev] if rev else None)
-                scope = set(members) if len(groups) > 1 else None
-                if scope is not None:
-                    found = [c for c in found if not c.servers or set(c.servers) & scope]
+                if len(groups) > 1:  # each group of servers sees the changes that concern it
+                    found = [c for c in found if not c.servers or set(c.servers) & set(members)]
+                found_by_group[rev] = found
                 changes += found
-                gates += compute_gates(side.repo, head_repo, found, threshold, scope)
-            changes = sorted(_unique(changes), key=change_order)
-            gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
+                gates += compute_gates(side.repo, head_repo, found)
         servers: dict[str, ServerPlan] = {}
         with timer("render and diff"):
             touched = {rev: _touched_servers(sides[rev], head, changed[rev]) for rev in sides}
@@ -144,6 +143,12 @@ def compute_plan(
                     servers[server] = _server_plan(server, side, head, cache)
                 else:  # no input of its render differs: unchanged, nothing to render
                     servers[server] = ServerPlan(server, side.revision)
+        for rev, members in groups.items():
+            files = {name: list(servers[name].files) for name in members}
+            side = sides[rev] if rev else empty
+            gates += mass_change_gates(side.repo, found_by_group[rev], files, threshold, set(members))
+        changes = sorted(_unique(changes), key=change_order)
+        gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
         resolved = {server: (sides[rev].revision if rev else None) for server, rev in per_server.items()}
     with timer("head revision"):
         head_revision = gitinfo.revision(root)

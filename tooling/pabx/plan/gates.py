@@ -20,13 +20,8 @@ from pabx.plan.semantic import placed
 RISKY_CLASSES: tuple[CallClass, ...] = (CallClass.LDI, CallClass.C0300)
 
 
-def compute_gates(
-    base: Repository,
-    head: Repository,
-    changes: list[Change],
-    threshold: float,
-    servers: set[str] | None = None,
-) -> list[Gate]:
+def compute_gates(base: Repository, head: Repository, changes: list[Change]) -> list[Gate]:
+    """The gates a list of semantic changes raises (mass-change is `mass_change_gates`)."""
     gates: list[Gate] = []
     for change in changes:
         if change.kind == "tenant" and change.action is Action.DELETE:
@@ -60,7 +55,6 @@ def compute_gates(
                 )
             )
     gates += _classes_opened(base, head, changes)
-    gates += _mass_change(base, head, changes, threshold, servers)
     return gates
 
 
@@ -103,21 +97,40 @@ def _classes_opened(base: Repository, head: Repository, changes: list[Change]) -
     return gates
 
 
-def _mass_change(
-    base: Repository, head: Repository, changes: list[Change], threshold: float, servers: set[str] | None
+def mass_change_gates(
+    base: Repository,
+    changes: list[Change],
+    files: dict[str, list[str]],
+    threshold: float,
+    servers: set[str] | None = None,
 ) -> list[Gate]:
+    """Servers where more than `threshold` of the tenants they served (and more than one) change.
+
+    A tenant changes when a change concerns it (its file, its extensions, queues, IVRs, numbers)
+    or when its own rendered files on that server change (a plan's limits, say). `files` is the
+    changed rendered paths per server.
+    """
     touched: dict[str, set[str]] = defaultdict(set)
     for change in changes:
         for slug in change.tenants:
             server = placed(base.tenants.get(slug))
             if server:
                 touched[server].add(slug)
+    for server, paths in files.items():
+        for path in paths:
+            parts = path.split("/")
+            if len(parts) == 3 and parts[0] == "tenants" and placed(base.tenants.get(parts[1])) == server:
+                touched[server].add(parts[1])
+    totals: dict[str, int] = defaultdict(int)
+    for tenant in base.tenants.values():
+        server = placed(tenant)
+        if server in touched:
+            totals[server] += 1
     gates = []
     for server in sorted(touched):
         if servers is not None and server not in servers:
             continue
-        total = sum(1 for t in base.tenants.values() if placed(t) == server)
-        count = len(touched[server])
+        total, count = totals[server], len(touched[server])
         if count > 1 and total and count > threshold * total:
             gates.append(
                 Gate(
