@@ -113,22 +113,26 @@ def build_calls(
     tenant_filter = f"AND tenant = {_sql_text(tenant)}" if tenant else ""
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE legs AS
-        SELECT
-            coalesce(nullif(linkedid, ''), nullif(uniqueid, ''), channel || '@' || CAST(start AS VARCHAR))
-                AS call_id,
-            accountcode, peeraccount, src, dst, dcontext, channel, dstchannel, lastapp, lastdata,
-            start, "end", billsec, disposition,
-            split_part(coalesce(userfield, ''), ';', 1) AS uf0,
-            regexp_matches(channel, '^[^/]+/trunk_') AS from_trunk,
-            regexp_matches(dstchannel, '^[^/]+/trunk_') AS to_trunk
-        FROM cdr
-        WHERE start >= {lo} - INTERVAL 1 DAY AND start < {hi} + INTERVAL 1 DAY
-        """
-    )
-    con.execute(
-        """
         CREATE OR REPLACE TEMP TABLE grouped AS
+        WITH legs AS (
+            SELECT
+                coalesce(nullif(linkedid, ''), nullif(uniqueid, ''), channel || '@' || CAST(start AS VARCHAR))
+                    AS call_id,
+                accountcode, peeraccount, src, dst, dcontext, dstchannel, lastapp, lastdata, start, "end", billsec,
+                disposition,
+                split_part(coalesce(userfield, ''), ';', 1) AS uf0,
+                contains(channel, '/trunk_') AS from_trunk,
+                contains(dstchannel, '/trunk_') AS to_trunk,
+                CASE WHEN contains(dstchannel, '/trunk_') THEN
+                    CASE WHEN regexp_full_match(dst, '\\+?[0-9]{{3,}}') THEN dst
+                         ELSE nullif(regexp_extract(lastdata, '^[^/]+/([^@,]+)@', 1), '') END
+                END AS dialed_leg,
+                CASE WHEN dstchannel <> '' AND NOT contains(dstchannel, '/trunk_') THEN
+                    nullif(regexp_extract(dstchannel, '^[^/]+/[a-z0-9-]+_([0-9]+)-[^-]*$', 1), '')
+                END AS rung_leg
+            FROM cdr
+            WHERE start >= {lo} - INTERVAL 1 DAY AND start < {hi} + INTERVAL 1 DAY
+        )
         SELECT
             call_id,
             coalesce(
@@ -136,7 +140,7 @@ def build_calls(
                 arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''),
                 ''
             ) AS tenant,
-            arg_min(uf0, start) FILTER (WHERE uf0 LIKE '%:%') AS tag,
+            arg_min(uf0, start) FILTER (WHERE uf0 <> '') AS tag,
             bool_or(from_trunk) AS from_trunk,
             bool_or(to_trunk) AS to_trunk,
             min(start) AS start_utc,
@@ -144,11 +148,7 @@ def build_calls(
             bool_or(disposition = 'ANSWERED') AS answered,
             coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
             arg_min(src, start) AS caller,
-            arg_min(
-                CASE WHEN regexp_full_match(dst, '\\+?[0-9]{3,}') THEN dst
-                     ELSE nullif(regexp_extract(lastdata, '^[^/]+/([^@,]+)@', 1), '') END,
-                start
-            ) FILTER (WHERE to_trunk) AS dialed,
+            arg_min(dialed_leg, start) AS dialed,
             arg_max(lastapp, start) AS last_app,
             NOT bool_or(dstchannel <> '')
                 AND (bool_and(lastapp = 'Hangup' AND disposition <> 'ANSWERED')
@@ -156,8 +156,7 @@ def build_calls(
             arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
                          WHEN dcontext = 'pabx-suspended' THEN 'suspended'
                          ELSE 'hangup ' || lastdata END, start) AS refusal,
-            list(DISTINCT regexp_extract(dstchannel, '^[^/]+/([a-z0-9-]+)_([0-9]+)-[^-]*$', 2))
-                FILTER (WHERE regexp_matches(dstchannel, '^[^/]+/[a-z0-9-]+_[0-9]+-')) AS rung
+            list(DISTINCT rung_leg) FILTER (WHERE rung_leg IS NOT NULL) AS rung
         FROM legs
         GROUP BY call_id
         """
