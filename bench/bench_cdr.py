@@ -62,17 +62,17 @@ con.execute(f'''
 COPY (
   WITH t AS (SELECT * FROM read_csv('{{day}}', header=false, all_varchar=true, quote='"', escape='"')),
   k AS (SELECT i FROM range({{copies}}) r(i))
-  SELECT column00, column01, column02, column03, column04, column05, column06, column07, column08,
-    strftime(column09::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S'),
-    strftime(column10::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S'),
-    strftime(column11::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S'),
-    column12::INTEGER, column13::INTEGER, column14, column15,
-    column16 || lpad(i::VARCHAR, 4, '0'), column17, column18, column19 || lpad(i::VARCHAR, 4, '0'),
-    column20::BIGINT + i * 1000000
+  SELECT column00 AS c00, column01 AS c01, column02 AS c02, column03 AS c03, column04 AS c04,
+    column05 AS c05, column06 AS c06, column07 AS c07, column08 AS c08,
+    strftime(column09::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c09,
+    strftime(column10::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c10,
+    strftime(column11::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c11,
+    column12::INTEGER AS c12, column13::INTEGER AS c13, column14 AS c14, column15 AS c15,
+    column16 || lpad(i::VARCHAR, 4, '0') AS c16, column17 AS c17, column18 AS c18,
+    column19 || lpad(i::VARCHAR, 4, '0') AS c19, column20::BIGINT + i * 1000000 AS c20
   FROM t, k LIMIT {rows}
 ) TO '{master}' (FORMAT csv, HEADER false, QUOTE '"', ESCAPE '"',
-  FORCE_QUOTE (column00, column01, column02, column03, column04, column05, column06, column07, column08,
-               column14, column15, column17, column18))
+  FORCE_QUOTE (c00, c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, c11, c14, c15, c16, c17, c18, c19))
 ''')
 """
     child([sys.executable, "-c", script.replace("'{master}'", repr(str(master)))], env)
