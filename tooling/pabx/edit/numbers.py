@@ -83,11 +83,13 @@ def add_numbers(
     ws: Workspace, spec: str, route: str, *, reverse_billing: bool = False, description: str | None = None
 ) -> list[str]:
     """Add available (Disponível) numbers; each goes to its sorted place in its DDD file."""
-    if route not in ws.repo.routes:
+    if not ws.exists(f"routes/{route}.yaml"):
         raise UserError(f"route {route!r} does not exist (known: {', '.join(sorted(ws.repo.routes))})")
     numbers = parse_numbers(spec)
-    existing = ws.repo.numbers
-    taken = [n for n in numbers if n in existing]
+    rel = numbers_path(numbers[0][:2]) if numbers else ""
+    entries = ws.open_entries(rel) if numbers and ws.exists(rel) else None
+    existing = {entries.key(i) for i in range(len(entries))} if entries is not None else set()
+    taken = [n for n in numbers if n in existing]  # in another DDD's file: number-unique says so
     if taken:
         listed = ", ".join(taken[:10]) + (f" … ({len(taken)} in all)" if len(taken) > 10 else "")
         raise UserError(f"already in numbers/: {listed}")
@@ -130,8 +132,8 @@ def assign_number(ws: Workspace, spec: str, tenant_ref: str, to: str) -> str:
     """Give a number to a tenant with its inbound destination (`--to ext:2001`)."""
     number = _did(re.sub(r"[\s().-]", "", spec), spec)
     slug = resolve_tenant(ws, tenant_ref)
-    tenant = ws.repo.tenants.get(slug)
-    if tenant is not None and tenant.status is Status.REMOVIDO:
+    tenant = ws.open(f"tenants/{slug}.yaml")
+    if isinstance(tenant, CommentedMap) and str(tenant.get("status")) == Status.REMOVIDO.value:
         raise UserError(f"{slug} is removido: it cannot own numbers")
     target = destination(to)
     _, _, entry = _sites(ws, number)
@@ -174,14 +176,16 @@ def release_number(ws: Workspace, spec: str, *, check_caller_ids: bool = True) -
 
 
 def _caller_id_uses(ws: Workspace, owner: str, number: str) -> Iterator[str]:
-    tenant = ws.repo.tenants.get(owner)
-    if tenant is None:
+    if not ws.exists(f"tenants/{owner}.yaml"):
         return
-    if tenant.caller_id == number:
+    tenant = ws.open(f"tenants/{owner}.yaml")
+    if not isinstance(tenant, CommentedMap):
+        return
+    if str(tenant.get("caller_id")) == number:
         yield f"{owner} (default caller_id)"
-    for ext in tenant.extensions:
-        if ext.caller_id == number:
-            yield f"{owner} ramal {ext.number}"
+    for ext in tenant.get("extensions") or []:
+        if isinstance(ext, CommentedMap) and str(ext.get("caller_id")) == number:
+            yield f"{owner} ramal {ext.get('number')}"
 
 
 def remove_number(ws: Workspace, spec: str) -> str:

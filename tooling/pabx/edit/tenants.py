@@ -244,7 +244,7 @@ def set_tenant(ws: Workspace, ref: str, given: TenantFields, clear: Sequence[str
             old = contact.get(key)
             set_key(contact, key, _value(key, raw, old), CONTACT_ORDER)
         else:
-            if key == "plan" and raw not in ws.repo.plans:
+            if key == "plan" and not ws.exists(f"plans/{raw}.yaml"):
                 raise UserError(f"plan {raw!r} does not exist (known: {', '.join(sorted(ws.repo.plans))})")
             old = doc.get(key)
             set_key(doc, key, _value(key, raw, old), TENANT_ORDER)

@@ -50,13 +50,20 @@ class Workspace:
         self.root = root.resolve()
         if not self.root.is_dir():
             raise UserError(f"{root} is not a directory")
-        self.report = Report()
-        self.repo: Repository = load_repository(self.root, self.report)
+        self._report = Report()
+        self._repo: Repository | None = None
         self._open: dict[str, _Open] = {}
         self._texts: dict[str, str] = {}
         self._deleted: set[str] = set()
         self._hooks: dict[str, Callable[[Workspace], None]] = {}
         self.summary: list[str] = []
+
+    @property
+    def repo(self) -> Repository:
+        """The repository before the change, loaded on first use (many edits never need it)."""
+        if self._repo is None:
+            self._repo = load_repository(self.root, self._report)
+        return self._repo
 
     # --- reading and editing ---------------------------------------------------------------
 
@@ -186,9 +193,9 @@ class Workspace:
         if not getattr(self, "_ruled", False):
             from pabx.validate import run_rules
 
-            run_rules(self.repo, self.report)
+            run_rules(self.repo, self._report)
             self._ruled = True
-        return self.report
+        return self._report
 
 
 def _key(problem: Problem) -> tuple[str, str, str, str]:
