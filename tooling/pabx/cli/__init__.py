@@ -117,6 +117,8 @@ COMMANDS = {
     "status": "pabx.cli.status",
     "rollback": "pabx.cli.rollback",
     "deploys": "pabx.cli.deploys",
+    "history": "pabx.cli.history",
+    "audit": "pabx.cli.audit",
 }
 
 
