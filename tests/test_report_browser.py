@@ -7,20 +7,27 @@ Screenshots land in tests/artifacts/report/ (git-ignored).
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import functools
 import http.server
 import re
 import shutil
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from pabx.cli import main
 from pabx.loader import load_valid_repository
 from pabx.model import Status
+from pabx.render.secrets import Secrets
 from pabx.report import fmt
 from tests.conftest import ROOT, need
 from tests.report_support import SAMPLE, build_sample_site
@@ -442,3 +449,92 @@ def test_a_panel_without_calls_still_draws(chromium: Any, site: Any) -> None:
     assert re.search("Sem chamadas no período", text_of(page.locator("#grafico-consumo-reais")))
     seen.assert_clean()
     page.close()
+
+
+# -- the real pipeline: simulated CDRs -> pabx report --cdr -> counters -----------------------------
+
+
+def plain_counters(master_csv: Path, today: dt.date, tenant: str | None = None) -> dict[str, int]:
+    """Today's counters computed with nothing but the csv module: one call per linkedid, its
+    direction from CDR(userfield), its day from its first leg's start in São Paulo time, and the
+    peak of overlapping [first start, last end) intervals inside today."""
+    tz = ZoneInfo("America/Sao_Paulo")
+    legs_of: dict[str, list[list[str]]] = defaultdict(list)
+    with master_csv.open(newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            assert len(row) == 21, row  # the layout our cdr.conf asks for
+            if tenant is None or row[0] == tenant:
+                legs_of[row[19]].append(row)
+
+    def utc(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+
+    counts = {"entrada_hoje": 0, "saida_hoje": 0, "interna_hoje": 0}
+    day_start = dt.datetime.combine(today, dt.time(), tz)
+    day_end = day_start + dt.timedelta(days=1)
+    events: list[tuple[dt.datetime, int]] = []
+    for legs in legs_of.values():
+        start = min(utc(leg[9]) for leg in legs)
+        end = max(utc(leg[11]) for leg in legs)
+        direction = next(leg[17] for leg in legs if leg[17]).split(":")[0]
+        if start.astimezone(tz).date() == today:
+            counts[f"{direction}_hoje"] += 1
+        lo, hi = max(start, day_start), min(end, day_end)
+        if lo < hi:
+            events += [(lo, 1), (hi, -1)]
+    current = peak = 0
+    for _, step in sorted(events):  # at the same instant an end (-1) comes before a start
+        current += step
+        peak = max(peak, current)
+    return {**counts, "simultaneas": peak}
+
+
+def test_counters_match_the_cdr_file_computed_independently(
+    chromium: Any, demo_repo: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    from pabx.cdr.simulate import simulate, write_csv
+
+    today = dt.date(2026, 5, 14)
+    repo, _ = load_valid_repository(demo_repo)
+    master = tmp_path / "Master.csv"
+    rows = write_csv(simulate(repo, days=7, calls_per_day=150, end=today, seed=7), master)
+    assert rows > 1000
+    out = tmp_path / "site"
+    period = ["--from", "2026-05-08", "--to", "2026-05-14", "--today", "14/05/2026"]
+    result = runner.invoke(
+        main, ["report", "--repo", str(demo_repo), "--cdr", str(master), "--out", str(out), *period]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{rows} row(s) read, {rows} new, 0 malformed" in result.output
+    admin = out / "admin" / "index.html"
+    assert str(admin.resolve()) in result.output
+
+    expected = plain_counters(master, today)
+    assert expected["entrada_hoje"] and expected["saida_hoje"] and expected["interna_hoje"]
+    seen = visit(chromium, admin.as_uri())
+    page = seen.page
+    dashboard_ready(page)
+    shown = counters(page)
+    for key, value in expected.items():
+        assert shown[key] == fmt.integer_br(value), (key, shown[key], value)
+    # the bars of Hoje add up to the three counters
+    bars = page.evaluate(
+        "pabxDashboard.charts.ligacoes.data.datasets.reduce((sum, d) => sum + d.data[d.data.length - 1], 0)"
+    )
+    assert bars == expected["entrada_hoje"] + expected["saida_hoje"] + expected["interna_hoje"]
+    seen.shot("cdr-admin-dashboard")
+    seen.assert_clean()
+    page.close()
+
+    secrets = Secrets(b"test-throwaway-key")
+    for slug in ("acme", "construtora-horizonte"):
+        tenant = repo.tenants[slug]
+        panel = out / "painel" / secrets.panel_token(slug, tenant.access_rotation) / "index.html"
+        seen = visit(chromium, panel.as_uri())
+        dashboard_ready(seen.page)
+        mine = plain_counters(master, today, tenant=slug)
+        shown = counters(seen.page)
+        for key, value in mine.items():
+            assert shown[key] == fmt.integer_br(value), (slug, key, shown[key], value)
+        seen.assert_clean()
+        seen.page.close()

@@ -30,3 +30,8 @@ def command(repo: Path) -> None:
     click.echo(f"valid: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
     click.echo("== pabx summary")
     click.echo("\n".join(summary_lines(loaded, report)))
+
+    # -- report site (issue 5): a month of simulated CDRs, then the static site ----------------
+    from pabx.cli.report import demo_step
+
+    demo_step(repo)

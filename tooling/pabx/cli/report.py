@@ -110,3 +110,21 @@ def command(
         f"tenant panels: {len(result.panels)} under {out / 'painel'}/ (linked from admin/clientes.html)"
     )
     click.echo(f"admin, publish only behind access control: {result.admin_index.resolve()}")
+
+
+def demo_step(repo: Path) -> None:
+    """`pabx demo`'s report step: simulated CDRs into build/demo/, the site, where to look."""
+    from pabx.report.demo import DEMO_CALLS_PER_DAY, DEMO_DAYS, build_demo_site
+
+    loaded, _ = load_valid_repository(repo)
+    secrets = Secrets.from_environment()
+    if secrets.masked:
+        raise UserError(f"{KEY_VARIABLE} is not set: `make demo` sets a throwaway one")
+    click.echo(f"\n== pabx cdr simulate --days {DEMO_DAYS} --calls-per-day {DEMO_CALLS_PER_DAY}")
+    demo = build_demo_site(loaded, repo / "build" / "demo", secrets)
+    click.echo(f"{demo.rows} CDR rows in {demo.master_csv}")
+    click.echo(f"\n== pabx report --cdr {demo.master_csv} --out {demo.site.out}")
+    for line in demo.lines:
+        click.echo(line)
+    click.echo(f"site: {demo.site.pages} pages, {len(demo.site.panels)} tenant panels")
+    click.echo(f"open the Dashboard: {demo.site.admin_index.resolve()}")

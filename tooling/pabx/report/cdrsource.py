@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pabx.cdr.dataset import build_dataset
 from pabx.cdr.ingest import IngestResult, ingest
 from pabx.cdr.store import store_dir
 from pabx.loader import Repository
@@ -27,19 +28,17 @@ def ingest_lines(result: IngestResult) -> list[str]:
 
 
 def cdr_datasets(
-    repo: Repository, cdr_paths: Sequence[Path], period: Period
+    repo: Repository, cdr_paths: Sequence[Path], period: Period, *, store: Path | None = None
 ) -> tuple[DatasetSource, list[str]]:
-    """Ingest `cdr_paths` (only what is new) into the repository's store; then a dataset source
-    over the store, and the lines telling what the ingest did."""
-    from pabx.cdr.dataset import build_dataset  # the analytics: DuckDB SQL over the store
-
-    store = store_dir(repo.root)
-    lines = ingest_lines(ingest(list(cdr_paths), store)) if cdr_paths else []
+    """Ingest `cdr_paths` (only what is new) into the store (default: the repository's, under the
+    state directory); then a dataset source over it, and the lines telling what the ingest did."""
+    target = store or store_dir(repo.root)
+    lines = ingest_lines(ingest(list(cdr_paths), target)) if cdr_paths else []
 
     def source(tenant: str | None) -> Mapping[str, Any]:
         result: Mapping[str, Any] = build_dataset(
             repo,
-            store,
+            target,
             tenant=tenant,
             date_from=period.date_from,
             date_to=period.date_to,

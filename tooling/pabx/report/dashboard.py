@@ -30,22 +30,13 @@ TYPE_COLORS: dict[str, str] = {
     "saida:servicos": "#0891b2",
     "saida:ldi": "#dc2626",
 }
-UF_COLORS = (
-    "#2563eb",
-    "#16a34a",
-    "#ea580c",
-    "#a855f7",
-    "#0891b2",
-    "#dc2626",
-    "#f59e0b",
-    "#ec4899",
-    "#84cc16",
-    "#64748b",
-    "#0f766e",
-    "#7c3aed",
-    "#b45309",
-    "#be123c",
-)
+
+
+def uf_color(index: int) -> str:
+    """Distinct colours for up to 27 UFs: hues a golden angle apart, two lightness levels."""
+    hue = (index * 137.508 + 220) % 360
+    lightness = 45 if index % 2 == 0 else 58
+    return f"hsl({hue:.0f}, 68%, {lightness}%)"
 
 
 @dataclass(frozen=True)
@@ -148,6 +139,6 @@ def chart_data(dataset: Mapping[str, Any]) -> dict[str, Any]:
         ],
         # compact shapes: a page embeds every day of the period
         "concurrency": peaks,
-        "ufs": [{"uf": uf, "color": UF_COLORS[i % len(UF_COLORS)]} for i, uf in enumerate(ufs)],
+        "ufs": [{"uf": uf, "color": uf_color(i)} for i, uf in enumerate(ufs)],
         "by_uf": dict(by_uf),
     }
