@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -70,6 +71,7 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             timezone_id="America/Sao_Paulo",
             viewport={"width": 1400, "height": 900},
             service_workers="block",
+            env={**os.environ, "LANGUAGE": "pt_BR:pt"},  # with chromium-l10n: dates read dd/mm/aaaa
         )
         context.set_default_timeout(10_000)
         yield context
