@@ -67,6 +67,6 @@ def refused(runner: CliRunner, repo: Path, *args: str) -> Result:
     result = runner.invoke(main, [*args, "--repo", str(repo)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert snapshot(repo) == before, "a refused command changed files"
     return result

@@ -221,10 +221,13 @@ def _shadow(root: Path, changes: dict[str, str | None]) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="pabx-edit-") as tmp:
         shadow = Path(tmp) / "repo"
         shadow.mkdir()
+        touched = {rel.split("/", 1)[0] for rel in changes}
         for folder in DATA_FOLDERS:
             source = root / folder
-            if source.is_dir():
+            if source.is_dir() and folder in touched:
                 _link_tree(source, shadow / folder)
+            elif source.is_dir():  # one link for a folder the change does not touch
+                (shadow / folder).symlink_to(source, target_is_directory=True)
         for rel, text in changes.items():
             target = shadow / rel
             if rel.split("/", 1)[0] not in DATA_FOLDERS:
