@@ -149,7 +149,7 @@ def worktree_blobs(root: Path, folders: Iterable[str] = SOURCE_FOLDERS) -> dict[
             rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
             for name in filenames:
                 full = os.path.join(dirpath, name)
-                if os.path.islink(full) or not os.path.isfile(full):
+                if not os.path.isfile(full):  # as the loader reads them: through symbolic links
                     continue
                 with open(full, "rb") as fh:
                     out[f"{rel_dir}/{name}"] = blob_id(fh.read())
