@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pabx.errors import InternalError, UserError
 from pabx.loader.repo import Repository
@@ -60,16 +63,30 @@ def render_servers(
     return out
 
 
-def manifest(server: str, files: dict[str, str], revision: str, masked: bool) -> str:
-    """Revision and checksums of one server's release; never inside the config files themselves."""
-    body = {
+def manifest(
+    server: str,
+    files: dict[str, str],
+    revision: str,
+    masked: bool,
+    fingerprint: str = "",
+    *,
+    checksums: bool = False,
+) -> str:
+    """Revision and checksums of one server's release; never inside the config files themselves.
+
+    `files` maps paths to texts, or (checksums=True) to their sha256 already computed.
+    """
+    body: dict[str, Any] = {
         "server": server,
         "revision": revision,
         "masked": masked,
         "files": {
-            rel: hashlib.sha256(text.encode("utf-8")).hexdigest() for rel, text in sorted(files.items())
+            rel: (value if checksums else hashlib.sha256(value.encode("utf-8")).hexdigest())
+            for rel, value in sorted(files.items())
         },
     }
+    if fingerprint:
+        body["fingerprint"] = fingerprint
     return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
@@ -113,11 +130,109 @@ def render_repository(
     *,
     revision: str,
     only: list[str] | None = None,
+    jobs: int | None = None,
 ) -> RenderResult:
-    rendered = render_servers(repo, secrets, only=only)
+    """Render and write every server (or `only` these), skipping servers whose inputs did not change.
+
+    Each server's manifest records a fingerprint of every input of its render (its tenants' and
+    numbers' file contents, the global files, the render code and templates, and which secrets
+    were used). A server whose fingerprint matches its manifest is not rendered again: a change
+    to one tenant re-renders one server and rewrites that tenant's files only. Servers to render
+    are spread over `jobs` processes (default: the CPUs) when there are many.
+    """
+    from pabx.plan.cache import Placement, fingerprints  # the plan shares this cache key
+
+    if only:
+        unknown = sorted(set(only) - set(repo.servers))
+        if unknown:
+            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(repo.servers)})")
+    servers = sorted(only or repo.servers)
+    placement = Placement.of(repo)
+    blobs = {path: doc.text_sha for path, doc in repo.docs.items()}
+    blobs.update(_template_blobs(repo.root))
+    identity = _secrets_identity(repo, secrets)
+    keys = {
+        name: hashlib.sha256(f"{fp}\0{identity}".encode()).hexdigest()
+        for name, fp in fingerprints(repo, blobs, placement, servers=servers).items()
+    }
     results: dict[str, ServerResult] = {}
-    for server, files in rendered.items():
-        extra = {naming.MANIFEST: manifest(server, files, revision, secrets.masked)}
-        written, removed = write_release(out / server, files, extra)
-        results[server] = ServerResult(server, files, written, removed)
-    return RenderResult(results, secrets.masked, revision)
+    todo: list[str] = []
+    for server in servers:
+        stored = _stored_manifest(out / server)
+        if stored is not None and stored.get("fingerprint") == keys[server] and _intact(out / server, stored):
+            files = dict.fromkeys(stored["files"], "")
+            text = manifest(server, stored["files"], revision, secrets.masked, keys[server], checksums=True)
+            write_release_manifest(out / server, text)
+            results[server] = ServerResult(server, files, [], [])
+        else:
+            todo.append(server)
+    global _JOB
+    _JOB = (repo, placement, out, secrets, revision, keys)
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if workers > 1 and len(todo) >= 4:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            done = pool.map(_render_one, todo, chunksize=max(1, len(todo) // (workers * 4)))
+    else:
+        done = [_render_one(server) for server in todo]
+    _JOB = None
+    for result in done:
+        results[result.server] = result
+    return RenderResult(dict(sorted(results.items())), secrets.masked, revision)
+
+
+_JOB: tuple[Repository, object, Path, Secrets, str, dict[str, str]] | None = None
+
+
+def _render_one(server: str) -> ServerResult:
+    """Render one server from its own slice of the repository and write it (runs in a worker)."""
+    from pabx.plan.cache import server_repository
+
+    assert _JOB is not None
+    repo, placement, out, secrets, revision, keys = _JOB
+    files = render_servers(server_repository(repo, server, placement), secrets)[server]  # type: ignore[arg-type]
+    extra = {naming.MANIFEST: manifest(server, files, revision, secrets.masked, keys[server])}
+    written, removed = write_release(out / server, files, extra)
+    # A worker sends back names only: the texts stay on disk.
+    return ServerResult(server, dict.fromkeys(files, ""), written, removed)
+
+
+def _template_blobs(root: Path) -> dict[str, str]:
+    """A repository's own templates override the tool's: their content is an input too."""
+    folder = root / "templates"
+    if not folder.is_dir():
+        return {}
+    return {
+        f"templates/{p.relative_to(folder).as_posix()}": hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _secrets_identity(repo: Repository, secrets: Secrets) -> str:
+    """Which secrets a render used, as a digest that reveals none of them."""
+    if secrets.key is None:
+        return "masked"
+    mac = hmac.new(secrets.key, b"render-identity", hashlib.sha256)
+    for name in sorted({t.password_env for t in repo.trunks.values() if t.password_env}):
+        mac.update(f"{name}\0{secrets.environ.get(name, '')}\n".encode())
+    return mac.hexdigest()
+
+
+def _stored_manifest(target: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((target / naming.MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
+
+
+def _intact(target: Path, stored: dict[str, Any]) -> bool:
+    """The files a manifest lists are all there (their content is checked by the apply)."""
+    return all((target / rel).is_file() for rel in stored["files"])
+
+
+def write_release_manifest(target: Path, text: str) -> None:
+    path = target / naming.MANIFEST
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
