@@ -23,11 +23,13 @@ from pabx.render.secrets import KEY_VARIABLE, Secrets
 )
 @click.option("--server", "servers", multiple=True, help="Render only this server (repeatable).")
 @click.option("--masked", is_flag=True, help=f"Write masked placeholders even when {KEY_VARIABLE} is set.")
-def command(repo: Path, out: Path | None, servers: tuple[str, ...], masked: bool) -> None:
+@click.option("--force", is_flag=True, help="Render every server even when its inputs did not change.")
+def command(repo: Path, out: Path | None, servers: tuple[str, ...], masked: bool, force: bool) -> None:
     """Write build/<server>/ for each Asterisk server: pjsip.conf, extensions.conf, queues.conf,
     voicemail.conf (when used), cdr.conf, one include file per tenant and kind, and manifest.json.
 
-    Only files whose content changed are rewritten. Without PABX_SECRET_KEY (or with --masked)
+    A server whose inputs did not change since its last render (fingerprint in its manifest) is
+    skipped; otherwise only files whose content changed are rewritten. Without PABX_SECRET_KEY (or with --masked)
     passwords render as "(masked)", as in a pull-request job.
 
     Example: PABX_SECRET_KEY=... pabx render --server pbx-sp-01
@@ -35,7 +37,9 @@ def command(repo: Path, out: Path | None, servers: tuple[str, ...], masked: bool
     loaded, _ = load_valid_repository(repo)
     secrets = Secrets.from_environment(masked=masked)
     target = out if out is not None else repo / "build"
-    result = render_repository(loaded, target, secrets, revision=revision(repo), only=list(servers) or None)
+    result = render_repository(
+        loaded, target, secrets, revision=revision(repo), only=list(servers) or None, force=force
+    )
     for name, server in result.servers.items():
         click.echo(
             f"{name}: {len(server.files)} files in {target / name} "

@@ -131,6 +131,7 @@ def render_repository(
     revision: str,
     only: list[str] | None = None,
     jobs: int | None = None,
+    force: bool = False,
 ) -> RenderResult:
     """Render and write every server (or `only` these), skipping servers whose inputs did not change.
 
@@ -138,7 +139,8 @@ def render_repository(
     numbers' file contents, the global files, the render code and templates, and which secrets
     were used). A server whose fingerprint matches its manifest is not rendered again: a change
     to one tenant re-renders one server and rewrites that tenant's files only. Servers to render
-    are spread over `jobs` processes (default: the CPUs) when there are many.
+    are spread over `jobs` processes (default: the CPUs) when there are many. `force` renders
+    and compares every file anyway (to repair a build directory edited by hand).
     """
     from pabx.plan.cache import Placement, fingerprints  # the plan shares this cache key
 
@@ -159,7 +161,8 @@ def render_repository(
     todo: list[str] = []
     for server in servers:
         stored = _stored_manifest(out / server)
-        if stored is not None and stored.get("fingerprint") == keys[server] and _intact(out / server, stored):
+        unchanged = stored is not None and stored.get("fingerprint") == keys[server]
+        if unchanged and not force and stored is not None and _intact(out / server, stored):
             files = dict.fromkeys(stored["files"], "")
             text = manifest(server, stored["files"], revision, secrets.masked, keys[server], checksums=True)
             write_release_manifest(out / server, text)
