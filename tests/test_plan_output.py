@@ -99,7 +99,7 @@ def test_markdown_is_one_comment_with_gates_first_and_details_per_server(repo: P
     plan = compute_plan(repo)
     md = render_plan(plan, "markdown")
     assert md.startswith(MARKER)
-    assert md.index("[!WARNING]") < md.index("### Clientes") < md.index("### Servidores")
+    assert md.index("[!WARNING]") < md.index("### Clientes") < md.index("### Por servidor")
     assert "`extension:clinica-sorriso/2003` name: Consultório 1 → Consultório Um" in md
     assert md.count("<details>") == len(plan.changed_servers) == md.count("</details>")
     assert "<summary><b>pbx-sp-01</b>" in md

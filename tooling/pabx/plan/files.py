@@ -97,7 +97,9 @@ def restart_reasons(base: dict[str, str], head: dict[str, str], changed: list[st
             if old == new or old is None:
                 continue  # a new transport is created by the res_pjsip reload
             if new is None:
-                reasons.append(f"PJSIP transport {name} removed ({path}): Asterisk only drops it on restart")
+                reasons.append(
+                    f"transporte PJSIP {name} removido ({path}): o Asterisk só o descarta ao reiniciar"
+                )
                 continue
             diffs = [
                 f"{key} {dict(old).get(key, '—')} → {dict(new).get(key, '—')}"
@@ -105,10 +107,10 @@ def restart_reasons(base: dict[str, str], head: dict[str, str], changed: list[st
                 if dict(old).get(key) != dict(new).get(key)
             ]
             reasons.append(
-                f"PJSIP transport {name} changed ({', '.join(diffs) or 'options'}; {path}): "
-                "transports are not reloadable, Asterisk must restart"
+                f"transporte PJSIP {name} alterado ({', '.join(diffs) or 'opções'}; {path}): "
+                "o Asterisk não recarrega transportes, é preciso reiniciar"
             )
     for path in changed:
         if entry_file(path) not in RELOADS and path not in NOT_CONFIG:
-            reasons.append(f"{path}: no targeted reload is known for this file")
+            reasons.append(f"{path}: nenhum reload específico conhecido para este arquivo")
     return reasons

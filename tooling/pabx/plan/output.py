@@ -250,7 +250,7 @@ class MarkdownFormat:
         """Every changed server gets at least its <details> with the reloads; diffs share the rest."""
         changed = [(n, s) for n, s in plan.servers.items() if s.changed]
         unchanged = [n for n, s in plan.servers.items() if not s.changed]
-        out = ["### Servidores\n"]
+        out = ["### Por servidor: arquivos e reloads\n"]
         if unchanged:
             names = ", ".join(unchanged[:30]) + (
                 f" e mais {len(unchanged) - 30}" if len(unchanged) > 30 else ""
@@ -286,7 +286,7 @@ class MarkdownFormat:
     def _server(self, name: str, server: ServerPlan, share: int) -> tuple[str, bool]:
         """One server's <details> within `share` characters (diffs cut first); and whether cut."""
         reloads = ", ".join(_code(r) for r in server.reloads) or "nenhum"
-        restart = " · **reinício necessário**" if server.restart_required else ""
+        restart = " · <b>reinício necessário</b>" if server.restart_required else ""
         summary = (
             f"<details><summary><b>{html.escape(name)}</b>: {len(server.files)} arquivo(s) · "
             f"reloads: {reloads}{restart}</summary>\n\n"
