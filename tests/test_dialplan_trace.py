@@ -280,6 +280,22 @@ def test_without_autofallthrough_the_end_waits_for_digits() -> None:
     assert silent.outcome.hangup is not None and silent.outcome.hangup.cause == 19
 
 
+def test_cdr_dst_does_not_move_inside_a_gosub() -> None:
+    """cdr.c: dst/dcontext follow the channel unless AST_FLAG_SUBROUTINE_EXEC is set (Gosub sets it,
+    Return restores it, a Goto out of the subroutine keeps it)."""
+    dialplan = (
+        "[c]\nexten => 100,1,Gosub(sub,s,1)\n same => n,Goto(d,200,1)\n"
+        "exten => 300,1,Gosub(sub,s,1(deny))\n"
+        '[sub]\nexten => s,1,GotoIf($["${ARG1}" = "deny"]?d,refused,1)\n same => n,Return()\n'
+        "[d]\nexten => 200,1,Answer()\n same => n,Hangup()\nexten => refused,1,Hangup(21)\n"
+    )
+    returned = trace_text(dialplan, "100")
+    assert (returned.dst, returned.dcontext, returned.answered) == ("200", "d", True)
+    refused = trace_text(dialplan, "300")
+    assert (refused.dst, refused.dcontext, refused.answered) == ("300", "c", False)
+    assert refused.to_json()["result"]["cdr"]["dst"] == "300"
+
+
 def test_read_collects_digits_until_hash() -> None:
     result = trace_text(
         "[c]\nexten => s,1,Read(PIN,digite,4)\n same => n,Read(MORE)\n same => n,Hangup(${PIN}-${MORE}-${READSTATUS})\n",
@@ -305,6 +321,8 @@ def test_functions_write_the_channel() -> None:
     data = result.to_json()["result"]
     assert data["callerid"] == {"num": "1130001000", "name": "Acme Ltda"}
     assert data["cdr"] == {
+        "dst": "s",
+        "dcontext": "c",
         "accountcode": "acme",
         "peeraccount": "",
         "userfield": "saida:local_fixo",
@@ -361,6 +379,7 @@ def test_json_shape_is_stable(server: RenderedServer) -> None:
                 "voicemail",
                 "hangup",
                 "error",
+                "answered",
                 "callerid",
                 "cdr",
                 "groups",
@@ -373,6 +392,8 @@ def test_json_shape_is_stable(server: RenderedServer) -> None:
         assert sorted(data["result"]["cdr"]) == [
             "accountcode",
             "amaflags",
+            "dcontext",
+            "dst",
             "peeraccount",
             "userfield",
             "variables",

@@ -23,6 +23,8 @@ from pabx.loader import load_valid_repository
 @click.option(
     "--trunk", help="The carrier trunk the --did call arrives on (default: from the number's route)."
 )
+@click.option("--server", help="The server the call reaches (default: the tenant's, or the number owner's).")
+@click.option("--caller", default="", metavar="NUMBER", help="The carrier's caller (From) number, for --did.")
 @click.option("--header", "headers", multiple=True, metavar="NAME=VALUE", help="SIP header of the INVITE.")
 @click.option("--digits", default="", help="Keys pressed at each prompt, in order ('.' lets one time out).")
 @click.option(
@@ -44,6 +46,8 @@ def command(
     dial: str,
     did: str | None,
     trunk: str | None,
+    server: str | None,
+    caller: str,
     headers: tuple[str, ...],
     digits: str,
     dial_statuses: tuple[str, ...],
@@ -60,6 +64,7 @@ def command(
       pabx trace --from acme/2001 --dial 02133334444
       pabx trace --did 1130010000 --digits 1
       pabx trace --did 1130010001 --header X-Call-Type=collect
+      pabx trace --did 2130020000 --trunk vivo-sp --server pbx-sp-01 --caller 11987654321
     """
     if (from_extension is None) == (did is None):
         raise UserError("give exactly one of --from TENANT/EXT (with --dial) or --did NUMBER")
@@ -77,6 +82,8 @@ def command(
             from_extension=from_extension,
             did=did,
             trunk=trunk,
+            server=server,
+            callerid_num=caller,
             headers=tuple(parsed_headers),
             digits=digits,
             dial_statuses=dial_statuses,
@@ -122,7 +129,9 @@ def format_text(report: TraceReport) -> str:
         h = result["hangup"]
         lines.append(f"  hangup cause {h['cause']} ({h['cause_name']})")
     cdr = result["cdr"]
-    lines.append(f"  CDR accountcode={cdr['accountcode']!r} userfield={cdr['userfield']!r}")
+    lines.append(
+        f"  CDR dst={cdr['dst']}@{cdr['dcontext']} accountcode={cdr['accountcode']!r} userfield={cdr['userfield']!r}"
+    )
     for warning in result["warnings"]:
         lines.append(f"  warning: {warning}")
     return "\n".join(lines)

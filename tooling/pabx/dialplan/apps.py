@@ -558,4 +558,6 @@ def _voicemail(engine: Engine, channel: Channel, data: str) -> Control:
                 engine.warn(f"mailbox {mailbox}@{context} is not defined in voicemail.conf")
         mailboxes.append(Mailbox(mailbox, context, defined))
     info = VoicemailInfo(mailboxes, args[1] if len(args) > 1 else "")
+    if any(box.defined is not False for box in mailboxes):
+        channel.answered = True  # app_voicemail answers before the greeting; an unknown box fails first
     raise engine.finish(channel, "voicemail", f"VoiceMail({args[0]})", voicemail=info)

@@ -87,6 +87,7 @@ class GosubFrame:
     exten: str
     priority: int
     saved: dict[str, str | None] = field(default_factory=dict)
+    in_subroutine: bool = False  # the channel's AST_FLAG_SUBROUTINE_EXEC before this Gosub
 
 
 @dataclass
@@ -115,6 +116,9 @@ class Channel:
     variables: dict[str, str] = field(default_factory=dict)
     inheritance: dict[str, int] = field(default_factory=dict)
     cdr_userfield: str = ""
+    cdr_dst: str = ""
+    cdr_dcontext: str = ""
+    in_subroutine: bool = False  # AST_FLAG_SUBROUTINE_EXEC: set by Gosub, restored by Return
     cdr_amaflags: str = "DOCUMENTATION"
     cdr_variables: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)

@@ -197,9 +197,22 @@ class Engine:
         )
         self.steps.append(step)
         self.current_step = step
+        self.record_cdr_location(channel)
         data = self.substitute_or_fail(channel, priority.data)
         step.substituted = data
         return run_application(self, channel, priority.app, data)
+
+    @staticmethod
+    def record_cdr_location(channel: Channel) -> None:
+        """The CDR's dst/dcontext follow the channel, except inside a Gosub (cdr.c base_process_party_a).
+
+        Each application publishes a channel snapshot; the CDR takes its context and extension
+        unless AST_FLAG_SUBROUTINE_EXEC is set, which Gosub sets and Return restores. A Goto out of
+        a subroutine keeps the flag: a call refused inside Gosub(pabx-out) keeps the dialed number.
+        """
+        if not channel.in_subroutine:
+            channel.cdr_dst = channel.exten
+            channel.cdr_dcontext = channel.context
 
     def substitute_or_fail(self, channel: Channel, text: str) -> str:
         try:
@@ -353,7 +366,7 @@ class Engine:
         if not self.dialplan.exists(context, exten, priority, callerid=channel.caller_num):
             raise TraceError(f"Gosub to {context},{exten},{priority}, which does not exist")
         previous_count = int(channel.variables.get("ARGC", "0") or 0) if channel.stack else 0
-        frame = GosubFrame(origin[0], origin[1], origin[2] + 1)
+        frame = GosubFrame(origin[0], origin[1], origin[2] + 1, in_subroutine=channel.in_subroutine)
         for index in range(max(len(args), previous_count)):
             name = f"ARG{index + 1}"
             frame.saved[name] = channel.variables.get(name)
@@ -361,6 +374,7 @@ class Engine:
         frame.saved["ARGC"] = channel.variables.get("ARGC")
         channel.set_variable("ARGC", str(len(args)))
         channel.stack.append(frame)
+        channel.in_subroutine = True
         self.jump(channel, context, exten, priority)
 
     def gosub_return(self, channel: Channel, value: str) -> None:
@@ -370,6 +384,7 @@ class Engine:
         for name, saved in frame.saved.items():
             channel.set_variable(name, saved)
         channel.set_variable("GOSUB_RETVAL", value)
+        channel.in_subroutine = frame.in_subroutine
         self.jump(channel, frame.context, frame.exten, frame.priority)
 
     # ------------------------------------------------------------------ outcomes

@@ -23,12 +23,20 @@ BUILD = Path("/build")
 
 @dataclass(frozen=True)
 class TraceRequest:
-    """What to trace; exactly one of `from_extension` ("tenant/ext") or `did` is set."""
+    """What to trace; exactly one of `from_extension` ("tenant/ext") or `did` is set.
+
+    `server`: the server the INVITE reaches (default: the tenant's, or the DID owner's); a carrier
+    may send any number to any server that carries its trunk. `callerid_num`/`callerid_name`: who
+    calls, as the carrier's From says (a phone's caller ID comes from its endpoint instead).
+    """
 
     dial: str = ""
     from_extension: str | None = None
     did: str | None = None
     trunk: str | None = None
+    server: str | None = None
+    callerid_num: str = ""
+    callerid_name: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     digits: str = ""
     dial_statuses: tuple[str, ...] = ()
@@ -93,6 +101,10 @@ def load_files(files: Mapping[str, str]) -> RenderedServer:
 
 def trace(repo: Repository, request: TraceRequest, cache: ServerCache | None = None) -> TraceReport:
     cache = cache or ServerCache(repo)
+    if request.server is not None and request.server not in repo.servers:
+        raise UserError(
+            f"server {request.server!r} does not exist (known: {', '.join(sorted(repo.servers))})"
+        )
     if request.from_extension is not None:
         server, endpoint, exten = _from_extension(repo, request)
     elif request.did is not None:
@@ -102,6 +114,8 @@ def trace(repo: Repository, request: TraceRequest, cache: ServerCache | None = N
     setup = CallSetup(
         exten=exten,
         endpoint=endpoint,
+        callerid_num=request.callerid_num,
+        callerid_name=request.callerid_name,
         headers=request.headers,
         digits=request.digits,
         dial_statuses=request.dial_statuses,
@@ -123,11 +137,14 @@ def _from_extension(repo: Repository, request: TraceRequest) -> tuple[str, str, 
         raise UserError(f"tenant {slug!r} has no extension {number!r}")
     if not request.dial:
         raise UserError("--dial NUMBER is needed with --from")
+    if request.server not in (None, tenant.server):
+        raise UserError(f"{slug}/{number} registers on {tenant.server}, not on {request.server}")
     return tenant.server, naming.endpoint(slug, number), request.dial
 
 
 def _from_carrier(repo: Repository, request: TraceRequest) -> tuple[str, str, str]:
-    """The server and trunk a DID's call arrives on: the owner's server, the trunk of its route."""
+    """The server and trunk a DID's call arrives on: the one asked for, else the owner's server; the
+    trunk asked for, else the trunk of the number's route."""
     did = request.did or ""
     national = did.removeprefix("+55").removeprefix("0") if did.startswith(("+55", "0")) else did
     entry = repo.numbers.get(national)
@@ -135,8 +152,10 @@ def _from_carrier(repo: Repository, request: TraceRequest) -> tuple[str, str, st
     trunk = request.trunk
     if trunk is not None and trunk not in repo.trunks:
         raise UserError(f"trunk {trunk!r} does not exist (known: {', '.join(sorted(repo.trunks))})")
-    if owner is not None and owner.status is not Status.REMOVIDO:
+    server = request.server
+    if server is None and owner is not None and owner.status is not Status.REMOVIDO:
         server = owner.server
+    if server is not None:
         if trunk is None:
             route = repo.routes.get(entry.route) if entry else None
             trunk = route.trunk_for(CallClass.LOCAL_FIXO) if route else None

@@ -6,8 +6,12 @@ can rely on `result.dial.targets[0].number` without probing. Shape:
     {"steps": [{"channel", "context", "exten", "priority", "label", "app", "data",
                 "substituted", "file", "line", "matched", "defined_in", "notes"}],
      "result": {"kind": "dial"|"queue"|"voicemail"|"hangup"|"error", "reason", "at",
-                "dial", "queue", "voicemail", "hangup", "error", "callerid", "cdr",
+                "dial", "queue", "voicemail", "hangup", "error", "answered", "callerid", "cdr",
                 "groups", "headers", "continued", "warnings"}}
+
+`answered`: the caller's channel was answered by the dialplan itself (Answer, Playback,
+Background, VoiceMail...) before the outcome, so the caller got a 200 whatever the hangup cause.
+`cdr.dst`/`cdr.dcontext`: the CDR's last extension and context, which do not move inside a Gosub.
 """
 
 from __future__ import annotations
@@ -197,6 +201,9 @@ class TraceResult:
     headers: list[tuple[str, str]]
     continued: list[Outcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    answered: bool = False
+    dst: str = ""
+    dcontext: str = ""
 
     @property
     def kind(self) -> str:
@@ -206,8 +213,11 @@ class TraceResult:
         result = self.outcome.to_json()
         result.update(
             {
+                "answered": self.answered,
                 "callerid": {"num": self.callerid_num, "name": self.callerid_name},
                 "cdr": {
+                    "dst": self.dst,
+                    "dcontext": self.dcontext,
                     "accountcode": self.accountcode,
                     "peeraccount": self.peeraccount,
                     "userfield": self.userfield,
@@ -257,8 +267,8 @@ class TraceResult:
             hangup = outcome.hangup.to_json()
             lines.append(f"   cause {hangup['cause']} {hangup['cause_name']} ({hangup['source']})")
         lines.append(
-            f'   caller ID "{self.callerid_name}" <{self.callerid_num}>; CDR accountcode {self.accountcode!r}, '
-            f"userfield {self.userfield!r}; groups {', '.join(self.groups) or '-'}"
+            f'   caller ID "{self.callerid_name}" <{self.callerid_num}>; CDR dst {self.dst}@{self.dcontext}, '
+            f"accountcode {self.accountcode!r}, userfield {self.userfield!r}; groups {', '.join(self.groups) or '-'}"
         )
         lines.extend(f"   warning: {warning}" for warning in self.warnings)
         return "\n".join(lines)

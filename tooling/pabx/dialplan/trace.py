@@ -150,6 +150,9 @@ def trace_call(server: RenderedServer | Dialplan, setup: CallSetup) -> TraceResu
         headers=list(channel.added_headers),
         continued=engine.continued,
         warnings=engine.warnings,
+        answered=channel.answered,
+        dst=channel.cdr_dst,
+        dcontext=channel.cdr_dcontext,
     )
 
 
@@ -168,6 +171,8 @@ def _inbound_channel(rendered: RenderedServer, setup: CallSetup) -> tuple[Channe
         caller_name=setup.callerid_name,
         dnid=exten,
         inbound_headers=list(setup.headers),
+        cdr_dst=exten,
+        cdr_dcontext=context,
     )
     if endpoint_config is not None:
         configured = endpoint_config.get("callerid")
