@@ -34,6 +34,7 @@ if lock_json:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(lock_json + "\n")
         out["lock"] = "taken"
+        os.makedirs(os.path.join(etc, "pabx-releases"), mode=0o750, exist_ok=True)
 
 
 def read_json(path: str) -> dict:
