@@ -117,6 +117,8 @@ def test_spec_needs_a_tenant_and_a_number_each() -> None:
         GeneratorSpec(tenants=0)
     with pytest.raises(UserError):
         GeneratorSpec(tenants=1, numbers_per_tenant=0)
+    with pytest.raises(UserError, match="at most"):
+        GeneratorSpec(tenants=1_000_000, numbers_per_tenant=20)
 
 
 def test_cli_generates_a_platform_that_validate_accepts(runner: CliRunner, tmp_path: Path) -> None:

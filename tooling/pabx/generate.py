@@ -27,6 +27,7 @@ FIRST_ID = 1001
 FIRST_EXTENSION = 2001
 QUEUE_NUMBERS = ("600", "601")
 IVR_NUMBER = "500"
+MAX_NUMBERS = 5_000_000
 MAX_EXTENSIONS = 5000  # 2001..7000: four digits starting 2-7, clear of every service pattern
 
 # Characters a YAML double-quoted scalar may hold literally. Everything else is escaped:
@@ -68,6 +69,9 @@ class GeneratorSpec:
             raise UserError(f"extensions per tenant must be between 1 and {MAX_EXTENSIONS}")
         if self.numbers_per_tenant < 1:
             raise UserError("every tenant needs at least one number (its caller ID)")
+        if self.tenants * self.numbers_per_tenant > MAX_NUMBERS:
+            # blocks per DDD stay inside 3xxxxxxx and 99xxxxxxx well below this
+            raise UserError(f"the generator writes at most {MAX_NUMBERS:,} numbers")
 
 
 @dataclass(frozen=True)
