@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pabx.errors import UserError
 from pabx.generate import GeneratorSpec, generate_platform
 from pabx.loader import repo as loader_repo
 from pabx.loader.layout import state_dir
+from pabx.loader.yamlpos import parse
 from pabx.validate import validate_repository
 
 
@@ -133,3 +135,41 @@ def test_cli_with_workers_prints_its_verdict_once(tmp_path: Path) -> None:
     for _ in ("cold", "warm"):
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         assert (done.returncode, done.stdout, done.stderr) == (0, "valid: 0 error(s), 0 warning(s)\n", "")
+
+
+SAME_AS_PYYAML = [
+    "a: 1\nb: [1, 2, {c: d}]\n",
+    "n: [0, 007, 0o17, 0x1F, 1_000, +5, -5, 1:30, 2001, 0300]\n",
+    "b: [yes, No, on, OFF, true, False, y, n]\n",
+    "z: [~, null, Null, '', \"\"]\nempty:\n",
+    "f: [1.5, .inf, -.Inf, .nan, 1e3, 6.8523015e+5, 190:20:30.15]\n",
+    "s: ['1', \"yes\", '0300', !!str 12, !!int '12', !!float 1]\n",
+    "a: &x {k: v}\nb: *x\nc: [*x, *x]\n",
+    "base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  z: 3\n",
+    "<<: [{a: 1}, {b: 2}]\nc: 3\n",
+    "a: !!set {x, y}\n",
+    "a: !!binary aGVsbG8=\n",
+    "d: [2026-02-10, 2026-02-10 10:00:00, 2001-12-14t21:59:43.10-05:00]\n",
+    "1: a\n2: b\nno: c\n~: d\n",
+    "- a\n- [b, c]\n- {d: e}\n- - nested\n  - deeper: [1]\n",
+    "key: |\n  literal\n  text\nother: >\n  folded\n  text\n",
+    "",
+]
+
+
+def _typed(value: object) -> object:
+    """Data with every scalar's type, so 1 == True or 1 == 1.0 cannot hide a difference."""
+    if isinstance(value, dict):
+        return ("dict", sorted(((repr(_typed(k)), _typed(v)) for k, v in value.items()), key=str))
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    if isinstance(value, float) and value != value:
+        return ("float", "nan")
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("text", SAME_AS_PYYAML)
+def test_the_fast_construction_reads_what_pyyaml_reads(text: str) -> None:
+    data, problems = parse(text, "f.yaml")
+    assert problems == []
+    assert _typed(data) == _typed(yaml.load(text, Loader=yaml.CSafeLoader))
