@@ -201,6 +201,25 @@ def test_playbooks_pass_the_syntax_check(name: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_playbooks_pass_ansible_lint(tmp_path: Path) -> None:
+    binary = BIN / "ansible-lint"
+    need(binary.is_file(), "ansible-lint")
+    proc = subprocess.run(
+        [str(binary), "--offline", "--nocolor", *map(str, sorted(ANSIBLE.glob("*.yml")))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        },
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_playbooks_use_only_builtin_modules() -> None:
     import yaml
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pabx.errors import InternalError, UserError
 
-RESULT_TASK = "pabx result"
+RESULT_TASK = "Pabx result"
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "ansible"
 
 Progress = Callable[[str], None]
