@@ -9,7 +9,6 @@ brings in belong to the commits that made them.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +23,12 @@ from pabx.audit.fields import (
     Entity,
     Fields,
     default_of,
+    display,
     flatten,
     inventory_entities,
     is_number_file,
+    is_secret_key,
+    item_key,
     number_fields,
     single_entity,
     user_entities,
@@ -91,40 +93,95 @@ def _entities(path: str, shape: str | None, values: Sequence[Any]) -> dict[Entit
     return {Entity(FILE, path): flatten(data)}
 
 
-def _document(text: str, path: str) -> parts.Document:
-    """The document cut into parts (parsed whole when it cannot be cut); raises Unreadable."""
-    doc = parts.split(text)
-    if doc is not None:
-        try:
-            for part in doc.parts:
-                _ = part.value
-            return doc
-        except parts.NotSplittable:
-            pass
-    return parts.whole(text, path)
-
-
 def extract(path: str, text: str) -> dict[Entity, Fields]:
-    """Every entity of one file's text, with all its fields. Raises parts.Unreadable."""
-    doc = _document(text, path)
+    """Every entity of one file's text, with all its fields (parsed whole: one parse is cheaper
+    than one per part when every part is needed). Raises parts.Unreadable."""
+    doc = parts.whole(text, path)
     return _entities(path, doc.shape, _values(doc))
 
 
-def _changed_values(old: str, new: str, path: str) -> tuple[str | None, list[Any], list[Any]] | None:
+def _changed_values(old: str, new: str) -> tuple[str, list[Any], list[Any]] | None:
     """(shape, values of the parts only the old text has, values of those only the new has), or
     None when the two versions cannot be compared part by part (then compare whole)."""
-    a, b = parts.split(old), parts.split(new)
-    if a is None or b is None or a.shape != b.shape:
+    found = parts.changed_parts(old, new)
+    if found is None:
         return None
-    removed = Counter(p.text for p in a.parts)
-    added = Counter(p.text for p in b.parts)
-    common = removed & added
-    removed -= common
-    added -= common
+    shape, removed, added = found
     try:
-        return a.shape, _values(a, removed.elements()), _values(b, added.elements())
+        return shape, _values_of(removed, shape), _values_of(added, shape)
     except parts.NotSplittable:
         return None
+
+
+def _values_of(texts: list[str], shape: str) -> list[Any]:
+    return [parts.Part(text, shape).value for text in texts]
+
+
+class _Leaves:
+    """The leaves of two versions of an entity that differ, flattened, and which list items
+    exist on each side (a field left out of an existing item takes its default)."""
+
+    def __init__(self) -> None:
+        self.old: Fields = {}
+        self.new: Fields = {}
+        self.old_items: set[str] = set()
+        self.new_items: set[str] = set()
+
+    def walk(self, old: Any, new: Any, prefix: str, secret: bool) -> None:
+        if old == new:
+            return
+        if isinstance(old, dict) and isinstance(new, dict) and old and new:
+            for key in dict.fromkeys([*old, *new]):
+                name = f"{prefix}.{key}" if prefix else str(key)
+                hidden = secret or is_secret_key(key)
+                if key in old and key in new:
+                    self.walk(old[key], new[key], name, hidden)
+                elif key in old:
+                    flatten(old[key], name, self.old, secret=hidden)
+                else:
+                    flatten(new[key], name, self.new, secret=hidden)
+            return
+        key_field = item_key(old) if isinstance(old, list) else None
+        if key_field is not None and isinstance(new, list) and item_key(new) == key_field:
+            olds = {display(item[key_field]): item for item in old}
+            news = {display(item[key_field]): item for item in new}
+            for key in dict.fromkeys([*olds, *news]):
+                name = f"{prefix}[{key}]"
+                a, b = olds.get(key), news.get(key)
+                if a is not None:
+                    self.old_items.add(name)
+                if b is not None:
+                    self.new_items.add(name)
+                if a is not None and b is not None:
+                    rest_a = {k: v for k, v in a.items() if k != key_field}
+                    rest_b = {k: v for k, v in b.items() if k != key_field}
+                    if rest_a and rest_b:
+                        self.walk(rest_a, rest_b, name, secret)
+                        continue
+                if a is not None:
+                    flatten([a], prefix, self.old, secret=secret)
+                if b is not None:
+                    flatten([b], prefix, self.new, secret=secret)
+            return
+        flatten(old, prefix, self.old, secret=secret)
+        flatten(new, prefix, self.new, secret=secret)
+
+
+def _single_changes(entity: Entity, path: str, before: list[Any], after: list[Any]) -> list[Change]:
+    """The changes of one file-entity (a tenant, a route…) from the values of its changed keys."""
+    leaves = _Leaves()
+    old, new = dict(before), dict(after)
+    for key in dict.fromkeys([*old, *new]):
+        hidden = is_secret_key(key)
+        if key in old and key in new:
+            leaves.walk(old[key], new[key], str(key), hidden)
+        elif key in old:
+            flatten(old[key], str(key), leaves.old, secret=hidden)
+        else:
+            flatten(new[key], str(key), leaves.new, secret=hidden)
+    old_items = leaves.old_items | _item_prefixes(leaves.old)
+    new_items = leaves.new_items | _item_prefixes(leaves.new)
+    return compare(entity, path, leaves.old, leaves.new, items=(old_items, new_items))
 
 
 class _Collector:
@@ -135,6 +192,7 @@ class _Collector:
         self.new: Side = {}
         self.renames: list[tuple[Entity, Entity]] = []
         self.unreadable: list[Change] = []
+        self.direct: list[Change] = []  # changes of file-entities compared key by key
 
     def put(self, side: Side, path: str, entities: dict[Entity, Fields]) -> None:
         for entity, fields in entities.items():
@@ -158,9 +216,13 @@ class _Collector:
         new_text = blobs.text(change.new_blob) if change.new_blob else None
         old_path = change.old_path or change.path
         if old_text is not None and new_text is not None and old_path == change.path:
-            found = _changed_values(old_text, new_text, change.path)
+            found = _changed_values(old_text, new_text)
             if found is not None:
                 shape, before, after = found
+                single = single_entity(change.path)
+                if single is not None and shape == parts.MAP:
+                    self.direct.extend(_single_changes(single, change.path, before, after))
+                    return
                 self.put(self.old, old_path, _entities(old_path, shape, before))
                 self.put(self.new, change.path, _entities(change.path, shape, after))
                 return
@@ -209,8 +271,18 @@ def _value(kind: str, fields: Fields, name: str, items: set[str]) -> str | None:
     return default_of(kind, name)
 
 
-def compare(entity: Entity, path: str, old: Fields | None, new: Fields | None) -> list[Change]:
-    """The changes from `old` to `new` fields of one entity (None: the entity does not exist)."""
+def compare(
+    entity: Entity,
+    path: str,
+    old: Fields | None,
+    new: Fields | None,
+    *,
+    items: tuple[set[str], set[str]] | None = None,
+) -> list[Change]:
+    """The changes from `old` to `new` fields of one entity (None: the entity does not exist).
+
+    `items`: the list items (`extensions[2001]`) present on each side, when the fields given are
+    only some of the entity's (otherwise read from the fields)."""
     if old is None and new is None:
         return []
     if old is None:
@@ -223,7 +295,7 @@ def compare(entity: Entity, path: str, old: Fields | None, new: Fields | None) -
             Change(path, entity, name, DELETED, value, None) for name, value in old.items()
         ]
     out: list[Change] = []
-    old_items, new_items = _item_prefixes(old), _item_prefixes(new)
+    old_items, new_items = items if items is not None else (_item_prefixes(old), _item_prefixes(new))
     for name in dict.fromkeys([*old, *new]):
         before = _value(entity.kind, old, name, old_items)
         after = _value(entity.kind, new, name, new_items)
@@ -242,7 +314,7 @@ def commit_changes(commit: RawCommit, blobs: BlobReader) -> list[Change]:
     for change in commit.changes:
         collect.file(change, blobs)
     collect.pair_tenants_by_id()
-    out: list[Change] = list(collect.unreadable)
+    out: list[Change] = [*collect.unreadable, *collect.direct]
     renamed_to = {new: old for old, new in collect.renames}
     renamed_away = set(renamed_to.values())
     for entity in sorted(collect.old.keys() | collect.new.keys()):

@@ -16,12 +16,18 @@ import types
 import typing
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-from pabx.model import HostVars, NumberEntry, Plan, Platform, Route, Tenant, Trunk, User
-from pabx.validate.secrets import SAFE_SUFFIXES, SECRET_WORDS
+# The secret rule's words (pabx.validate.secrets, kept equal by a test): importing the rule
+# would import every rule and model, a large part of a quick question's time.
+SECRET_WORDS = re.compile(
+    r"(?:^|[_\-.])(password|passwd|pass|pwd|passphrase|secret|senha|token|api[_-]?key|private[_-]?key|credentials?)(?:$|[_\-.])",
+    re.IGNORECASE,
+)
+SAFE_SUFFIXES = ("_env", "_file", "_path", "_var")
 
 Fields = dict[str, str]
 """flat field -> display value (a field absent from the file is absent from the dict)."""
@@ -125,7 +131,8 @@ def is_secret_key(key: object) -> bool:
     return bool(SECRET_WORDS.search(lowered)) and not lowered.endswith(SAFE_SUFFIXES)
 
 
-def _item_key(items: list[Any]) -> str | None:
+def item_key(items: list[Any]) -> str | None:
+    """The key naming the items of a list of entries (`number`), None for a plain list."""
     if not items or not all(isinstance(item, dict) for item in items):
         return None
     for key in _ITEM_KEYS:
@@ -144,7 +151,7 @@ def flatten(value: Any, prefix: str = "", out: Fields | None = None, *, secret: 
             flatten(item, name, out, secret=secret or is_secret_key(key))
         return out
     if isinstance(value, list) and value:
-        key_field = _item_key(value)
+        key_field = item_key(value)
         if key_field is not None:
             for item in value:
                 name = f"{prefix}[{display(item[key_field])}]"
@@ -160,16 +167,6 @@ def flatten(value: Any, prefix: str = "", out: Fields | None = None, *, secret: 
 
 # --- defaults (a field left out equals its model default) ------------------------------------
 
-_MODELS: dict[str, type[BaseModel]] = {
-    TENANT: Tenant,
-    NUMBER: NumberEntry,
-    ROUTE: Route,
-    PLAN: Plan,
-    TRUNK: Trunk,
-    PLATFORM: Platform,
-    USER: User,
-    SERVER: HostVars,
-}
 _INDEX = re.compile(r"\[[^\]]*\]")
 
 
@@ -184,6 +181,10 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _model_defaults(model: type[BaseModel], prefix: str, out: dict[str, str]) -> None:
+    from pydantic import BaseModel
+
+    from pabx.model import NumberEntry
+
     for name, info in model.model_fields.items():
         annotation = _unwrap(info.annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -202,15 +203,35 @@ def _model_defaults(model: type[BaseModel], prefix: str, out: dict[str, str]) ->
         )
 
 
-DEFAULTS: dict[str, dict[str, str]] = {}
-for _kind, _model in _MODELS.items():
-    DEFAULTS[_kind] = {}
-    _model_defaults(_model, "", DEFAULTS[_kind])
+_DEFAULTS: dict[str, dict[str, str]] = {}
+
+
+def _defaults() -> dict[str, dict[str, str]]:
+    """flat field pattern (`extensions[].voicemail`) -> default, per kind, from the models (built
+    on first use: only diffs need it, and the models take a while to import)."""
+    if not _DEFAULTS:
+        from pabx.model import HostVars, NumberEntry, Plan, Platform, Route, Tenant, Trunk, User
+
+        models: dict[str, type[BaseModel]] = {
+            TENANT: Tenant,
+            NUMBER: NumberEntry,
+            ROUTE: Route,
+            PLAN: Plan,
+            TRUNK: Trunk,
+            PLATFORM: Platform,
+            USER: User,
+            SERVER: HostVars,
+        }
+        for kind, model in models.items():
+            table: dict[str, str] = {}
+            _model_defaults(model, "", table)
+            _DEFAULTS[kind] = table
+    return _DEFAULTS
 
 
 def default_of(kind: str, field: str) -> str | None:
     """The display value a field has when the file leaves it out (None: no default)."""
-    table = DEFAULTS.get(kind)
+    table = _defaults().get(kind)
     if not table:
         return None
     return table.get(_INDEX.sub("[]", field))

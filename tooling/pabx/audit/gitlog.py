@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,23 +238,51 @@ def read_commits(
 
 
 class BlobReader:
-    """Blob texts by id through GitPython's persistent `git cat-file`, recent ones kept."""
+    """Blob texts by id. `prefetch` reads many in one `git cat-file --batch` round (a history of
+    thousands of commits would otherwise wait on git once per blob); `text` serves those, and
+    falls back to GitPython's persistent `cat-file` for the odd one."""
 
     def __init__(self, repo: git.Repo, keep: int = 64) -> None:
         self._repo = repo
         self._keep = keep
         self._recent: dict[str, str] = {}
+        self._batch: dict[str, str] = {}
+
+    def prefetch(self, shas: Iterable[str]) -> None:
+        """Read these blobs now, in one batch; they stay until the next prefetch."""
+        wanted = sorted({s for s in shas if s not in self._recent})
+        self._batch = {}
+        if not wanted:
+            return
+        proc = self._repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+        out, _ = proc.communicate(("\n".join(wanted) + "\n").encode())
+        pos = 0
+        while pos < len(out):
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) < 3:  # "<sha> missing"
+                continue
+            size = int(header[2])
+            self._batch[header[0].decode()] = out[pos : pos + size].decode("utf-8", errors="replace")
+            pos += size + 1
 
     def text(self, sha: str) -> str:
-        found = self._recent.get(sha)
+        found = self._batch.get(sha) or self._recent.get(sha)
         if found is not None:
+            self._remember(sha, found)
             return found
         data = self._repo.odb.stream(bytes.fromhex(sha)).read()
         text = data.decode("utf-8", errors="replace")
+        self._remember(sha, text)
+        return text
+
+    def _remember(self, sha: str, text: str) -> None:
+        if sha in self._recent:
+            return
         if len(self._recent) >= self._keep:
             self._recent.pop(next(iter(self._recent)))
         self._recent[sha] = text
-        return text
 
 
 def blob_at(repo: git.Repo, commit: str, path: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,16 @@ from pabx.audit.gitlog import (
     resolve,
     shallow_boundary,
 )
-from pabx.loader.layout import DATA_FOLDERS, state_dir
+
+# pabx.loader.layout's DATA_FOLDERS and state_dir(), kept equal by a test: importing the loader
+# package imports every model, most of a quick question's time.
+DATA_FOLDERS = ("inventory", "tenants", "numbers", "routes", "plans")
+
+
+def state_dir(root: Path) -> Path:
+    configured = os.environ.get("PABX_STATE_DIR")
+    return Path(configured) if configured else root / "state"
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +87,7 @@ def _code_version() -> str:
 
 
 VERSION = _code_version()
+_BATCH = 256  # commits whose blobs are read in one git round
 
 
 @dataclass(frozen=True)
@@ -200,43 +211,54 @@ class AuditIndex:
         on_chain = set(chain)
         commit_rows = []
         change_rows = []
-        for sha, commit in commits.items():  # parents before children
-            fp, mseq, pr = introduced.get(sha, (commit, main_seq, pull_request_of(commit.subject)))
-            next_seq += 1
-            is_boundary = sha in boundary
-            commit_rows.append(
-                (
-                    next_seq,
-                    sha,
-                    " ".join(commit.parents),
-                    commit.author_name,
-                    commit.author_email,
-                    commit.authored.isoformat(),
-                    int(commit.committed.timestamp()),
-                    int(fp.committed.timestamp()),
-                    mseq,
-                    1 if sha in on_chain else 0,
-                    pr,
-                    commit.subject,
-                    1 if is_boundary else 0,
-                )
+        order = list(commits.items())  # parents before children
+        for start in range(0, len(order), _BATCH):
+            batch = order[start : start + _BATCH]
+            self.blobs.prefetch(
+                blob
+                for _, commit in batch
+                if commit.sha not in boundary
+                for change in commit.changes
+                for blob in (change.old_blob, change.new_blob, *change.parents)
+                if blob is not None
             )
-            if is_boundary:
-                continue
-            for ord_, change in enumerate(commit_changes(commit, self.blobs)):
-                change_rows.append(
+            for sha, commit in batch:
+                fp, mseq, pr = introduced.get(sha, (commit, main_seq, pull_request_of(commit.subject)))
+                next_seq += 1
+                is_boundary = sha in boundary
+                commit_rows.append(
                     (
                         next_seq,
-                        ord_,
-                        change.path,
-                        change.entity.kind,
-                        change.entity.key,
-                        change.field,
-                        change.action,
-                        change.before,
-                        change.after,
+                        sha,
+                        " ".join(commit.parents),
+                        commit.author_name,
+                        commit.author_email,
+                        commit.authored.isoformat(),
+                        int(commit.committed.timestamp()),
+                        int(fp.committed.timestamp()),
+                        mseq,
+                        1 if sha in on_chain else 0,
+                        pr,
+                        commit.subject,
+                        1 if is_boundary else 0,
                     )
                 )
+                if is_boundary:
+                    continue
+                for ord_, change in enumerate(commit_changes(commit, self.blobs)):
+                    change_rows.append(
+                        (
+                            next_seq,
+                            ord_,
+                            change.path,
+                            change.entity.kind,
+                            change.entity.key,
+                            change.field,
+                            change.action,
+                            change.before,
+                            change.after,
+                        )
+                    )
         self.db.executemany("INSERT INTO commits VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", commit_rows)
         self.db.executemany("INSERT INTO changes VALUES (?,?,?,?,?,?,?,?,?)", change_rows)
         return len(commit_rows)

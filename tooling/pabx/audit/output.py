@@ -12,15 +12,17 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pabx.audit.clock import local
+from pabx.audit.deploys import NOTES_REF
 from pabx.audit.diff import CREATED, DELETED, MOVED, RENAMED, UNREADABLE, Change
 from pabx.audit.fields import AVAILABLE, KIND_LABELS, NULL, NUMBER, Fields
 from pabx.audit.history import CommitInfo, Event, History
-from pabx.audit.pointintime import PointInTime
-from pabx.plan.records import NOTES_REF
+
+if TYPE_CHECKING:
+    from pabx.audit.pointintime import PointInTime
 
 HEADERS = ("Data", "Autor", "Commit", "Pull request", "Arquivo", "Entidade", "Campo", "Antes", "Depois")
 ACTION_LABELS = {

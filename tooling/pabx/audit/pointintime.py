@@ -16,12 +16,12 @@ from pathlib import Path
 import git
 
 from pabx.audit import parts
+from pabx.audit.deploys import NOTES_REF, DeployRecord, live_at, read_records
 from pabx.audit.diff import extract
 from pabx.audit.fields import NUMBER, TENANT, Entity, Fields, number_fields
 from pabx.audit.history import CommitInfo, commit_info, lineage, normalize_number, resolve_tenant
 from pabx.audit.index import AuditIndex
 from pabx.errors import UserError
-from pabx.plan.records import NOTES_REF, DeployRecord, read_records
 
 
 @dataclass(frozen=True)
@@ -153,17 +153,6 @@ def _chain_position(index: AuditIndex, sha: str) -> sqlite3.Row | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def live_at(records: list[DeployRecord], when: dt.datetime) -> dict[str, DeployRecord]:
-    """server -> its latest successful deploy record not after `when`."""
-    live: dict[str, DeployRecord] = {}
-    for record in records:
-        if record.ok and record.time <= when:
-            current = live.get(record.server)
-            if current is None or record.time >= current.time:
-                live[record.server] = record
-    return dict(sorted(live.items()))
-
-
 def point_in_time(
     root: Path,
     when: dt.datetime,
@@ -211,7 +200,9 @@ def point_in_time(
         )
         if fields is None:
             result.notes.append(f"{entity.label} did not exist on {index.ref} at that time")
-        records = read_records(root)
+        records, bad = read_records(index.repo)
+        if bad:
+            result.notes.append(f"{bad} line(s) of the deploy records ({NOTES_REF}) are not records: ignored")
         if not records:
             result.notes.append(
                 f"no deploy records ({NOTES_REF}) in this clone: fetch them with "

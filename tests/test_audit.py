@@ -1,0 +1,453 @@
+"""Field-level history from real git repositories: several authors and dates, a pull request
+merged with GitHub's message and a squash, a number moving between tenants and back, a tenant
+file renamed, a number deleted and added again, an entry moving between files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+from click.testing import CliRunner
+
+from pabx.audit import parts
+from pabx.audit.diff import CREATED, DELETED, MOVED, RENAMED
+from pabx.audit.fields import Entity
+from pabx.audit.history import History, Selector, history
+from pabx.audit.index import AuditIndex
+from pabx.cli import main
+from tests.audit_support import ANA, DATA, JOAO, MARIA, Timeline
+from tests.conftest import ROOT
+
+NUMBER = "1130010030"
+ACME_LINE = '- {number: "1130010030", route: sp-principal, owner: null, reverse_billing: false}'
+
+
+def _owner_line(owner: str, destination: str) -> str:
+    return f'- {{number: "1130010030", route: sp-principal, owner: {owner}, reverse_billing: false, destination: "{destination}"}}'
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One history shared by the read-only tests; returns the commit ids by name."""
+    t = Timeline(tmp_path_factory.mktemp("audit") / "repo")
+    shas = {"root": t.commit("Dados iniciais da plataforma", MARIA, "2026-01-05T10:00:00-03:00")}
+    t.edit("tenants/acme.yaml", "status: ativo", "status: inativo")
+    t.edit("numbers/11.yaml", ACME_LINE, _owner_line("acme", "extension:2001"))
+    shas["suspend"] = t.commit("acme: suspende e recebe 1130010030", JOAO, "2026-01-20T09:00:00-03:00")
+    t.branch("plano-acme")
+    t.edit("tenants/acme.yaml", "plan: empresarial", "plan: corporativo")
+    shas["plan"] = t.commit("acme: plano corporativo", ANA, "2026-02-10T15:00:00-03:00")
+    shas["merge"] = t.merge_pr("plano-acme", 12, "2026-02-15T12:00:00-03:00")
+    t.edit(
+        "numbers/11.yaml", _owner_line("acme", "extension:2001"), _owner_line("conecta-telecom", "queue:600")
+    )
+    shas["to-conecta"] = t.commit("1130010030 para conecta-telecom", MARIA, "2026-03-01T09:00:00-03:00")
+    t.edit(
+        "numbers/11.yaml", _owner_line("conecta-telecom", "queue:600"), _owner_line("acme", "extension:2001")
+    )
+    shas["back"] = t.commit("1130010030 de volta para acme", JOAO, "2026-03-10T09:00:00-03:00")
+    t.edit("routes/sp-principal.yaml", "ldn_movel: embratel", "ldn_movel: claro-rj")
+    shas["route"] = t.commit(
+        "Rota sp-principal: LDN móvel pela Claro (#15)", JOAO, "2026-04-01T11:00:00-03:00"
+    )
+    t.rename("tenants/acme.yaml", "tenants/acme-comercio.yaml")
+    t.edit("numbers/11.yaml", "owner: acme,", "owner: acme-comercio,", count=5)
+    shas["rename"] = t.commit("acme passa a acme-comercio", ANA, "2026-05-04T10:00:00-03:00")
+    t.edit(
+        "numbers/11.yaml",
+        '- {number: "1130010033", route: sp-principal, owner: null, reverse_billing: false}\n',
+        "",
+    )
+    shas["delete"] = t.commit("remove 1130010033", MARIA, "2026-06-01T10:00:00-03:00")
+    t.edit(
+        "numbers/11.yaml",
+        '- {number: "1130010040"',
+        '- {number: "1130010033", route: sp-principal, owner: null, reverse_billing: true}\n- {number: "1130010040"',
+    )
+    shas["readd"] = t.commit("1130010033 de volta, com tarifação reversa", JOAO, "2026-07-01T10:00:00-03:00")
+    moved = '- {number: "2130020003", route: rj-principal, owner: construtora-horizonte, reverse_billing: false, destination: "extension:2001"}\n'
+    t.edit("numbers/21.yaml", moved, "")
+    t.write("numbers/11.yaml", t.read("numbers/11.yaml") + moved)
+    shas["move"] = t.commit("2130020003 no arquivo errado", MARIA, "2026-07-15T10:00:00-03:00")
+    t.edit("plans/corporativo.yaml", "ldi: 0.90", "ldi: 0.75")
+    t.write(
+        "inventory/group_vars/asterisk.yml",
+        t.read("inventory/group_vars/asterisk.yml") + "api_token: s3cr3t\n",
+    )
+    shas["tariff"] = t.commit("corporativo: LDI mais barata", ANA, "2026-08-01T10:00:00-03:00")
+    # a pull request and a commit on main touching the same tenant, merged without conflict
+    t.branch("email-mercadinho")
+    t.edit("tenants/mercadinho-bom-preco.yaml", "status: ", "status: ", count=1)
+    text = t.read("tenants/mercadinho-bom-preco.yaml")
+    t.write("tenants/mercadinho-bom-preco.yaml", text.replace("email: ", "email: novo.", 1))
+    shas["email"] = t.commit("mercadinho: novo e-mail", MARIA, "2026-08-10T10:00:00-03:00")
+    t.checkout("main")
+    t.edit("tenants/mercadinho-bom-preco.yaml", "due_date: ", "due_date: 2027-01-15\n#was: ", count=1)
+    shas["due"] = t.commit("mercadinho: vencimento", JOAO, "2026-08-11T10:00:00-03:00")
+    shas["merge2"] = t.merge_pr("email-mercadinho", 21, "2026-08-12T10:00:00-03:00")
+    shas["path"] = str(t.root)
+    return shas
+
+
+EVERYTHING = Selector()
+
+
+def _history(scenario: dict[str, str], selector: Selector = EVERYTHING, **kw: object) -> History:
+    return history(Path(scenario["path"]), selector, **kw)  # type: ignore[arg-type]
+
+
+def _field(found: History, name: str) -> list[tuple[str, str | None, str | None]]:
+    return [(e.commit.sha, c.before, c.after) for e in found.events for c in e.changes if c.field == name]
+
+
+def test_number_moves_between_tenants_and_back(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="number", key=NUMBER))
+    owners = _field(found, "owner")
+    assert owners == [
+        (scenario["root"], None, "Disponível"),
+        (scenario["suspend"], "Disponível", "acme"),
+        (scenario["to-conecta"], "acme", "conecta-telecom"),
+        (scenario["back"], "conecta-telecom", "acme"),
+        (scenario["rename"], "acme", "acme-comercio"),
+    ]
+    destinations = _field(found, "destination")
+    assert destinations[0] == (scenario["suspend"], "—", "extension:2001")
+    assert destinations[1] == (scenario["to-conecta"], "extension:2001", "queue:600")
+    authors = [e.commit.author_name for e in found.events]
+    assert authors == ["Maria Souza", "João Lima", "Maria Souza", "João Lima", "Ana Ferreira"]
+
+
+def test_number_history_accepts_any_spelling(scenario: dict[str, str]) -> None:
+    plain = _history(scenario, Selector(kind="number", key=NUMBER))
+    spelled = _history(scenario, Selector(kind="number", key="+55 (11) 3001-0030"))
+    assert [e.commit.sha for e in spelled.events] == [e.commit.sha for e in plain.events]
+
+
+def test_pull_request_of_merged_commits_and_squashes(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="tenant", key="acme-comercio"))
+    plan = [e for e in found.events if any(c.field == "plan" and c.action == "changed" for c in e.changes)]
+    assert len(plan) == 1
+    commit = plan[0].commit
+    assert commit.sha == scenario["plan"]  # the change belongs to its author's commit, not the merge
+    assert commit.author_name == "Ana Ferreira"
+    assert commit.pull_request == 12
+    assert commit.effective.isoformat() == "2026-02-15T15:00:00+00:00"  # when it reached main
+    assert commit.authored.isoformat() == "2026-02-10T15:00:00-03:00"
+    assert all(e.commit.sha != scenario["merge"] for e in found.events)
+    route = _history(scenario, Selector(kind="route", key="sp-principal"))
+    squash = [e for e in route.events if e.commit.sha == scenario["route"]]
+    assert squash[0].commit.pull_request == 15
+    assert [(c.field, c.before, c.after) for c in squash[0].changes] == [
+        ("trunks.ldn_movel", "embratel", "claro-rj")
+    ]
+
+
+def test_merge_without_conflict_has_no_changes_of_its_own(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="tenant", key="mercadinho-bom-preco"))
+    by_commit = {e.commit.sha: [(c.field, c.after) for c in e.changes] for e in found.events}
+    assert scenario["merge2"] not in by_commit
+    assert by_commit[scenario["email"]] == [("email", "novo.gerencia@mercadinhobompreco.com.br")]
+    assert by_commit[scenario["due"]] == [("due_date", "2027-01-15")]
+    email = next(e for e in found.events if e.commit.sha == scenario["email"])
+    assert email.commit.pull_request == 21
+
+
+def test_tenant_rename_followed_both_ways(scenario: dict[str, str]) -> None:
+    new = _history(scenario, Selector(kind="tenant", key="acme-comercio"))
+    fields = [
+        (c.entity.key, c.field or c.action)
+        for e in new.events
+        for c in e.changes
+        if c.entity.kind == "tenant"
+    ]
+    assert ("acme", "status") in fields
+    assert ("acme", "plan") in fields
+    assert ("acme-comercio", RENAMED) in fields
+    assert {Entity("tenant", "acme"), Entity("tenant", "acme-comercio")} <= set(new.entities)
+    rename = next(c for e in new.events for c in e.changes if c.action == RENAMED)
+    assert (rename.before, rename.after, rename.path) == (
+        "acme",
+        "acme-comercio",
+        "tenants/acme-comercio.yaml",
+    )
+    old = _history(scenario, Selector(kind="tenant", key="acme"))
+    assert [e.commit.sha for e in old.events] == [e.commit.sha for e in new.events]
+
+
+def test_tenant_by_id_or_service_code(scenario: dict[str, str]) -> None:
+    by_slug = _history(scenario, Selector(kind="tenant", key="acme-comercio"))
+    for key in ("1001", "ACM-0001"):
+        found = _history(scenario, Selector(kind="tenant", key=key))
+        assert [e.commit.sha for e in found.events] == [e.commit.sha for e in by_slug.events]
+
+
+def test_tenant_history_shows_the_numbers_it_received_and_gave_up(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="tenant", key="conecta-telecom"))
+    owners = [
+        (c.entity.key, c.before, c.after) for e in found.events for c in e.changes if c.field == "owner"
+    ]
+    assert (NUMBER, "acme", "conecta-telecom") in owners
+    assert (NUMBER, "conecta-telecom", "acme") in owners
+
+
+def test_deleted_then_added_again(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="number", key="1130010033"))
+    actions = [(e.commit.sha, c.action) for e in found.events for c in e.changes if not c.field]
+    assert actions == [
+        (scenario["root"], CREATED),
+        (scenario["delete"], DELETED),
+        (scenario["readd"], CREATED),
+    ]
+    readded = next(e for e in found.events if e.commit.sha == scenario["readd"])
+    assert ("reverse_billing", None, "true") in [(c.field, c.before, c.after) for c in readded.changes]
+
+
+def test_entry_moving_between_files(scenario: dict[str, str]) -> None:
+    found = _history(scenario, Selector(kind="number", key="2130020003"))
+    moved = [c for e in found.events for c in e.changes if c.action == MOVED]
+    assert [(c.before, c.after) for c in moved] == [("numbers/21.yaml", "numbers/11.yaml")]
+    assert [c for e in found.events for c in e.changes if c.action == DELETED] == []
+    by_path = _history(scenario, Selector(path="numbers/21.yaml"))
+    assert any(c.action == MOVED for e in by_path.events for c in e.changes)
+
+
+def test_plan_and_secret_values(scenario: dict[str, str]) -> None:
+    plan = _history(scenario, Selector(kind="plan", key="corporativo"))
+    assert _field(plan, "tariffs.ldi") == [
+        (scenario["root"], None, "0.9"),
+        (scenario["tariff"], "0.9", "0.75"),
+    ]
+    secret = _history(scenario, Selector(path="inventory/group_vars/asterisk.yml"))
+    token = _field(secret, "api_token")
+    assert token == [(scenario["tariff"], None, "(oculto)")]
+    everything = json.dumps([c.after for e in _history(scenario).events for c in e.changes])
+    assert "s3cr3t" not in everything
+
+
+def test_since_until(scenario: dict[str, str]) -> None:
+    import datetime as dt
+
+    since = dt.datetime.fromisoformat("2026-03-01T00:00:00-03:00")
+    until = dt.datetime.fromisoformat("2026-03-31T23:59:59-03:00")
+    found = _history(scenario, since=since, until=until)
+    assert [e.commit.sha for e in found.events] == [scenario["to-conecta"], scenario["back"]]
+
+
+def test_read_only(scenario: dict[str, str]) -> None:
+    t = Timeline.__new__(Timeline)
+    t.root = Path(scenario["path"])
+    t.repo = git.Repo(t.root)
+    before = t.fingerprint()
+    _history(scenario, Selector(kind="number", key=NUMBER))
+    runner = CliRunner()
+    for args in (
+        ["history", "--tenant", "acme"],
+        ["audit", "at", "--when", "2026-03-05T12:00", "--number", NUMBER],
+        ["audit", "report", "--since", "2026-01-01", "--until", "2026-12-31", "--out", "/dev/null.csv"],
+    ):
+        runner.invoke(main, [*args, "--repo", scenario["path"]])
+    assert t.fingerprint() == before
+    objects = t.repo.git.count_objects("-v")
+    _history(scenario)
+    assert t.repo.git.count_objects("-v") == objects
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def test_cli_text(scenario: dict[str, str], runner: CliRunner) -> None:
+    result = runner.invoke(main, ["history", "--number", NUMBER, "--repo", scenario["path"]])
+    assert result.exit_code == 0, result.output
+    assert "owner: Disponível → acme" in result.output
+    assert "owner: acme → conecta-telecom" in result.output
+    assert "20/01/2026 09:00" in result.output  # the platform time zone
+    assert scenario["suspend"][:7] in result.output
+    assert "João Lima <joao.lima@pabx.example.com.br>" in result.output
+    tenant = runner.invoke(main, ["history", "--tenant", "acme-comercio", "--repo", scenario["path"]])
+    assert "PR #12" in tenant.output
+    assert "plan: empresarial → corporativo" in tenant.output
+    assert "renomeado: acme → acme-comercio" in tenant.output
+
+
+def test_cli_csv_json_markdown(scenario: dict[str, str], runner: CliRunner) -> None:
+    args = ["history", "--route", "sp-principal", "--since", "2026-02-01", "--repo", scenario["path"]]
+    out = runner.invoke(main, [*args, "--format", "csv"]).output
+    assert out.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
+    assert table[0] == [
+        "Data",
+        "Autor",
+        "Commit",
+        "Pull request",
+        "Arquivo",
+        "Entidade",
+        "Campo",
+        "Antes",
+        "Depois",
+    ]
+    assert table[1] == [
+        "01/04/2026 11:00",
+        "João Lima <joao.lima@pabx.example.com.br>",
+        scenario["route"][:7],
+        "#15",
+        "routes/sp-principal.yaml",
+        "Rota sp-principal",
+        "trunks.ldn_movel",
+        "embratel",
+        "claro-rj",
+    ]
+    data = json.loads(runner.invoke(main, [*args, "--format", "json"]).output)
+    assert data["timezone"] == "America/Sao_Paulo"
+    (event,) = data["events"]
+    assert event["commit"] == scenario["route"]
+    assert event["pull_request"] == 15
+    assert event["date"] == "2026-04-01T11:00:00-03:00"
+    assert event["changes"][0]["field"] == "trunks.ldn_movel"
+    markdown = runner.invoke(main, [*args, "--format", "markdown"]).output
+    assert "| Data | Autor |" in markdown
+    assert "| trunks.ldn_movel | embratel | claro-rj |" in markdown
+
+
+def test_cli_user_errors(scenario: dict[str, str], runner: CliRunner, tmp_path: Path) -> None:
+    both = runner.invoke(
+        main, ["history", "--tenant", "acme", "--number", NUMBER, "--repo", scenario["path"]]
+    )
+    assert both.exit_code == 2
+    assert "choose one of" in both.output
+    assert "Traceback" not in both.output
+    unknown = runner.invoke(main, ["history", "--tenant", "nao-existe", "--repo", scenario["path"]])
+    assert unknown.exit_code == 2
+    assert "no tenant 'nao-existe'" in unknown.output
+    when = runner.invoke(main, ["history", "--since", "ontem", "--repo", scenario["path"]])
+    assert when.exit_code == 2
+    assert "not a date or time" in when.output
+    outside = tmp_path / "not-git"
+    outside.mkdir()
+    nogit = runner.invoke(main, ["history", "--repo", str(outside)])
+    assert nogit.exit_code == 2
+    assert "not inside a git repository" in nogit.output
+
+
+# --- index ----------------------------------------------------------------------------------
+
+
+def test_index_follows_new_commits_and_rewrites(tmp_path: Path) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("início", MARIA, "2026-01-05T10:00:00-03:00")
+    with AuditIndex(t.root) as index:
+        assert index.status.rebuilt
+        assert index.status.new_commits == 1
+    with AuditIndex(t.root) as index:
+        assert index.status.new_commits == 0
+    t.edit("tenants/acme.yaml", "status: ativo", "status: pendente")
+    second = t.commit("acme pendente", JOAO, "2026-01-06T10:00:00-03:00")
+    with AuditIndex(t.root) as index:
+        assert (index.status.new_commits, index.status.rebuilt) == (1, False)
+    found = history(t.root, Selector(kind="tenant", key="acme"))
+    assert found.events[-1].commit.sha == second
+    # history rewritten: main no longer contains the indexed tip
+    t.repo.git.reset("--hard", "HEAD~1")
+    t.edit("tenants/acme.yaml", "status: ativo", "status: inativo")
+    third = t.commit("acme inativo", ANA, "2026-01-07T10:00:00-03:00")
+    with AuditIndex(t.root) as index:
+        assert index.status.rebuilt
+    found = history(t.root, Selector(kind="tenant", key="acme"))
+    assert [(c.before, c.after) for c in found.events[-1].changes] == [("ativo", "inativo")]
+    assert found.events[-1].commit.sha == third
+    assert second not in [e.commit.sha for e in found.events]
+
+
+def test_index_lives_in_the_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("início", MARIA, "2026-01-05T10:00:00-03:00")
+    monkeypatch.setenv("PABX_STATE_DIR", str(tmp_path / "elsewhere"))
+    with AuditIndex(t.root) as index:
+        assert index.path.parent == tmp_path / "elsewhere" / "audit"
+    assert list((tmp_path / "elsewhere" / "audit").glob("index-*.sqlite"))
+    assert not (t.root / "state").exists()
+
+
+def test_shallow_clone(scenario: dict[str, str], tmp_path: Path, runner: CliRunner) -> None:
+    clone = tmp_path / "clone"
+    git.Repo.clone_from(f"file://{scenario['path']}", clone, depth=3, branch="main")
+    found = history(clone, Selector(kind="number", key=NUMBER))
+    assert found.notes and "not in this clone (shallow)" in found.notes[0]
+    assert "git fetch --unshallow" in found.notes[0]
+    result = runner.invoke(main, ["history", "--number", NUMBER, "--repo", str(clone)])
+    assert result.exit_code == 0
+    assert "note: history before 2026-08-" in result.output
+    early = runner.invoke(
+        main, ["audit", "at", "--when", "2026-02-01T12:00", "--number", NUMBER, "--repo", str(clone)]
+    )
+    assert early.exit_code == 2
+    assert "history before 2026-08-" in early.output
+    assert "is not in this clone (shallow): run git fetch --unshallow" in early.output
+    assert "Traceback" not in early.output
+    # the boundary commit's own changes are unknown: none is invented
+    full = history(Path(scenario["path"]), Selector())
+    shallow = history(clone, Selector())
+    assert {e.commit.sha for e in shallow.events} <= {e.commit.sha for e in full.events}
+    assert len(shallow.events) < len(full.events)
+
+
+def test_repository_in_a_subfolder(tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    for folder in DATA:
+        shutil.copytree(ROOT / folder, top / "pbx" / folder)
+    repo = git.Repo.init(top, initial_branch="main")
+    repo.git.add("-A")
+    repo.index.commit("monorepo")
+    (top / "pbx" / "tenants" / "acme.yaml").write_text(
+        (top / "pbx" / "tenants" / "acme.yaml").read_text().replace("status: ativo", "status: inativo")
+    )
+    repo.git.add("-A")
+    repo.index.commit("acme inativo")
+    found = history(top / "pbx", Selector(kind="tenant", key="acme"))
+    assert [(c.path, c.before, c.after) for c in found.events[-1].changes] == [
+        ("tenants/acme.yaml", "ativo", "inativo")
+    ]
+
+
+# --- documents cut into parts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  - {number: 1, name: x}\n  - number: 2\n    name: y\n# comment\nc: [1, 2]\n",
+        "- {number: '1', owner: null}\n# between\n- {number: '2', owner: x}  # trailing\n",
+        "base: &b {x: 1}\nother: *b\n",  # an anchor ties two parts: parsed whole
+        "key:\n- a\n- b\nnext: 1\n",  # a list at its key's indentation
+        "---\na: 1\n",
+        "a: |\n  text\n\n  more\nb: 2\n",
+        "ivrs:\n  - name: P\n    options: {'1': 'queue:600'}\n  # closing comment\n",
+        "due: 2026-02-30\nok: 2026-02-10\n",
+    ],
+)
+def test_parts_equal_the_whole(text: str) -> None:
+    whole = parts.load(text)
+    doc = parts.split(text)
+    if doc is None:
+        return
+    try:
+        values = [p.value for p in doc.parts]
+    except parts.NotSplittable:
+        return
+    assert (dict(values) if doc.shape == parts.MAP else values) == whole
+
+
+def test_parts_equal_the_whole_on_real_files() -> None:
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(
+        [*root.glob("tenants/*.yaml"), *root.glob("numbers/*.yaml"), *root.glob("inventory/**/*.y*ml")]
+    ):
+        text = path.read_text(encoding="utf-8")
+        doc = parts.split(text)
+        assert doc is not None, path
+        values = [p.value for p in doc.parts]
+        assert (dict(values) if doc.shape == parts.MAP else values) == parts.load(text), path
