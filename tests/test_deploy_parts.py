@@ -301,7 +301,7 @@ def test_local_target_applies_and_skips_reloads(
     _git_repo(demo_repo)
     result = runner.invoke(main, ["apply", "--repo", str(demo_repo), "--target", "local"])
     assert result.exit_code == 0, result.output
-    assert "SKIPPED (no Asterisk CLI on this target)" in result.output
+    assert "SKIPPED: dialplan reload (no Asterisk CLI configured for pbx-sp-01)" in result.output
     assert "deploy records: none (local target" in result.output
     state = Path(os.environ["PABX_STATE_DIR"])
     for server in ("pbx-sp-01", "pbx-rj-01"):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -143,3 +145,47 @@ def summary_lines(result: ApplyResult) -> list[str]:
         + (f": {', '.join(failed)}" if failed else "")
     )
     return lines
+
+
+def demo_step(repo: Path) -> None:
+    """`pabx demo`'s deploy part: render, plan, apply to the local target, say where it went."""
+    from pabx.gitinfo import revision
+    from pabx.loader import load_valid_repository
+    from pabx.plan import compute_plan
+    from pabx.plan.output import render_plan
+    from pabx.render import render_repository
+    from pabx.render.secrets import Secrets
+
+    loaded, _ = load_valid_repository(repo)
+    wanted = sorted({t.password_env for t in loaded.trunks.values() if t.password_env})
+
+    @contextmanager
+    def throwaway_trunk_passwords() -> Iterator[list[str]]:
+        missing = [name for name in wanted if not os.environ.get(name)]
+        for name in missing:
+            os.environ[name] = f"demo-throwaway-{name.lower()}"
+        try:
+            yield missing
+        finally:
+            for name in missing:
+                os.environ.pop(name, None)
+
+    with throwaway_trunk_passwords() as missing:
+        if missing:
+            click.echo(f"\n(demo: throwaway trunk passwords for {', '.join(missing)})")
+        click.echo("\n== pabx render")
+        result = render_repository(
+            loaded, repo / "build", Secrets.from_environment(), revision=revision(repo)
+        )
+        for name, server in result.servers.items():
+            click.echo(f"{name}: {len(server.files)} files in {repo / 'build' / name}")
+        click.echo("\n== pabx plan (the working tree against HEAD)")
+        click.echo(render_plan(compute_plan(repo), "text"), nl=False)
+        click.echo("\n== pabx apply --target local (each server a folder here; no Asterisk: reloads SKIPPED)")
+        applied = apply_repository(repo, ApplyOptions(target=TargetKind.LOCAL), progress=click.echo)
+    click.echo("\n".join(summary_lines(applied)))
+    click.echo("\nreleases (the symlink Asterisk includes, and the versions kept for rollback):")
+    for root in applied.target.roots.values():
+        link = root / "pabx"
+        where = os.readlink(link) if link.is_symlink() else "(nothing live)"
+        click.echo(f"  {link} -> {where}")

@@ -17,7 +17,9 @@ from pabx.validate import validate_repository
 def command(repo: Path) -> None:
     """Run the whole flow on this repository's data (what `make demo` runs).
 
-    Validates the repository and prints a summary of the platform it describes.
+    Validates the repository and prints a summary of the platform it describes; then the
+    report site from simulated CDRs; then renders, plans and applies to the local target
+    (each server a folder under state/local-target/), and says where the releases are.
 
     Example: PABX_SECRET_KEY=throwaway pabx demo
     """
@@ -35,3 +37,8 @@ def command(repo: Path) -> None:
     from pabx.cli.report import demo_step
 
     demo_step(repo)
+
+    # -- apply (issue 4): render, plan, and apply to the local target ---------------------------
+    from pabx.cli.apply import demo_step as apply_demo_step
+
+    apply_demo_step(repo)

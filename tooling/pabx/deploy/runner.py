@@ -90,10 +90,14 @@ class _Events:
     def _progress(self, kind: str, host: str, task: str, res: Mapping[str, Any]) -> None:
         if self.progress is None or not host:
             return
+        skipped_step = task.startswith(("Reload SKIPPED", "Verification SKIPPED"))
+        if skipped_step and kind in ("runner_on_ok", "runner_item_on_ok"):
+            if kind == "runner_on_ok" and res.get("results"):
+                return  # a loop: each item said it
+            self.progress(f"{host:<16} {res.get('msg')}")
+            return
         if kind == "runner_on_ok":
             state = "changed" if res.get("changed") else "ok"
-            if task.startswith(("Reload SKIPPED", "Verification SKIPPED")):
-                state = "SKIPPED (no Asterisk CLI on this target)"
         elif kind == "runner_on_failed":
             state = "FAILED" + ("" if res.get("_ansible_ignore_errors") else f": {_first_line(res)}")
         elif kind == "runner_on_unreachable":
