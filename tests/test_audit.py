@@ -20,78 +20,14 @@ from pabx.audit.fields import Entity
 from pabx.audit.history import History, Selector, history
 from pabx.audit.index import AuditIndex
 from pabx.cli import main
-from tests.audit_support import ANA, DATA, JOAO, MARIA, Timeline
+from tests.audit_support import ANA, DATA, JOAO, MARIA, NUMBER, Timeline, build_scenario
 from tests.conftest import ROOT
-
-NUMBER = "1130010030"
-ACME_LINE = '- {number: "1130010030", route: sp-principal, owner: null, reverse_billing: false}'
-
-
-def _owner_line(owner: str, destination: str) -> str:
-    return f'- {{number: "1130010030", route: sp-principal, owner: {owner}, reverse_billing: false, destination: "{destination}"}}'
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One history shared by the read-only tests; returns the commit ids by name."""
-    t = Timeline(tmp_path_factory.mktemp("audit") / "repo")
-    shas = {"root": t.commit("Dados iniciais da plataforma", MARIA, "2026-01-05T10:00:00-03:00")}
-    t.edit("tenants/acme.yaml", "status: ativo", "status: inativo")
-    t.edit("numbers/11.yaml", ACME_LINE, _owner_line("acme", "extension:2001"))
-    shas["suspend"] = t.commit("acme: suspende e recebe 1130010030", JOAO, "2026-01-20T09:00:00-03:00")
-    t.branch("plano-acme")
-    t.edit("tenants/acme.yaml", "plan: empresarial", "plan: corporativo")
-    shas["plan"] = t.commit("acme: plano corporativo", ANA, "2026-02-10T15:00:00-03:00")
-    shas["merge"] = t.merge_pr("plano-acme", 12, "2026-02-15T12:00:00-03:00")
-    t.edit(
-        "numbers/11.yaml", _owner_line("acme", "extension:2001"), _owner_line("conecta-telecom", "queue:600")
-    )
-    shas["to-conecta"] = t.commit("1130010030 para conecta-telecom", MARIA, "2026-03-01T09:00:00-03:00")
-    t.edit(
-        "numbers/11.yaml", _owner_line("conecta-telecom", "queue:600"), _owner_line("acme", "extension:2001")
-    )
-    shas["back"] = t.commit("1130010030 de volta para acme", JOAO, "2026-03-10T09:00:00-03:00")
-    t.edit("routes/sp-principal.yaml", "ldn_movel: embratel", "ldn_movel: claro-rj")
-    shas["route"] = t.commit(
-        "Rota sp-principal: LDN móvel pela Claro (#15)", JOAO, "2026-04-01T11:00:00-03:00"
-    )
-    t.rename("tenants/acme.yaml", "tenants/acme-comercio.yaml")
-    t.edit("numbers/11.yaml", "owner: acme,", "owner: acme-comercio,", count=5)
-    shas["rename"] = t.commit("acme passa a acme-comercio", ANA, "2026-05-04T10:00:00-03:00")
-    t.edit(
-        "numbers/11.yaml",
-        '- {number: "1130010033", route: sp-principal, owner: null, reverse_billing: false}\n',
-        "",
-    )
-    shas["delete"] = t.commit("remove 1130010033", MARIA, "2026-06-01T10:00:00-03:00")
-    t.edit(
-        "numbers/11.yaml",
-        '- {number: "1130010040"',
-        '- {number: "1130010033", route: sp-principal, owner: null, reverse_billing: true}\n- {number: "1130010040"',
-    )
-    shas["readd"] = t.commit("1130010033 de volta, com tarifação reversa", JOAO, "2026-07-01T10:00:00-03:00")
-    moved = '- {number: "2130020003", route: rj-principal, owner: construtora-horizonte, reverse_billing: false, destination: "extension:2001"}\n'
-    t.edit("numbers/21.yaml", moved, "")
-    t.write("numbers/11.yaml", t.read("numbers/11.yaml") + moved)
-    shas["move"] = t.commit("2130020003 no arquivo errado", MARIA, "2026-07-15T10:00:00-03:00")
-    t.edit("plans/corporativo.yaml", "ldi: 0.90", "ldi: 0.75")
-    t.write(
-        "inventory/group_vars/asterisk.yml",
-        t.read("inventory/group_vars/asterisk.yml") + "api_token: s3cr3t\n",
-    )
-    shas["tariff"] = t.commit("corporativo: LDI mais barata", ANA, "2026-08-01T10:00:00-03:00")
-    # a pull request and a commit on main touching the same tenant, merged without conflict
-    t.branch("email-mercadinho")
-    t.edit("tenants/mercadinho-bom-preco.yaml", "status: ", "status: ", count=1)
-    text = t.read("tenants/mercadinho-bom-preco.yaml")
-    t.write("tenants/mercadinho-bom-preco.yaml", text.replace("email: ", "email: novo.", 1))
-    shas["email"] = t.commit("mercadinho: novo e-mail", MARIA, "2026-08-10T10:00:00-03:00")
-    t.checkout("main")
-    t.edit("tenants/mercadinho-bom-preco.yaml", "due_date: ", "due_date: 2027-01-15\n#was: ", count=1)
-    shas["due"] = t.commit("mercadinho: vencimento", JOAO, "2026-08-11T10:00:00-03:00")
-    shas["merge2"] = t.merge_pr("email-mercadinho", 21, "2026-08-12T10:00:00-03:00")
-    shas["path"] = str(t.root)
-    return shas
+    return build_scenario(tmp_path_factory.mktemp("audit") / "repo")
 
 
 EVERYTHING = Selector()
@@ -451,3 +387,25 @@ def test_parts_equal_the_whole_on_real_files() -> None:
         assert doc is not None, path
         values = [p.value for p in doc.parts]
         assert (dict(values) if doc.shape == parts.MAP else values) == parts.load(text), path
+
+
+def test_copies_kept_equal_to_their_sources() -> None:
+    """The audit keeps its own copies of three tiny things, to answer quickly without importing
+    the loader, the rules and the models: they must stay equal to the originals."""
+    from pabx.audit import fields, index
+    from pabx.loader import layout
+    from pabx.validate import secrets
+
+    assert fields.SECRET_WORDS.pattern == secrets.SECRET_WORDS.pattern
+    assert fields.SECRET_WORDS.flags == secrets.SECRET_WORDS.flags
+    assert fields.SAFE_SUFFIXES == secrets.SAFE_SUFFIXES
+    assert index.DATA_FOLDERS == layout.DATA_FOLDERS
+    root = Path("/some/repo")
+    assert index.state_dir(root) == layout.state_dir(root)
+
+
+def test_commands_have_help_with_an_example(runner: CliRunner) -> None:
+    for args in (["history"], ["audit"], ["audit", "at"], ["audit", "report"]):
+        result = runner.invoke(main, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "Example: pabx " in result.output

@@ -248,10 +248,11 @@ NUMBER_LABELS = {
 }
 
 
-def _record_lines(kind: str, fields: Fields, indent: str) -> list[str]:
+def _record_lines(kind: str, fields: Fields, indent: str, *, whole: bool = True) -> list[str]:
     if kind == NUMBER:
         shown = dict(fields)
-        shown.setdefault("owner", AVAILABLE)
+        if whole:
+            shown.setdefault("owner", AVAILABLE)
         ordered = [k for k in NUMBER_LABELS if k in shown] + [k for k in shown if k not in NUMBER_LABELS]
         return [f"{indent}{NUMBER_LABELS.get(k, k)}: {shown[k]}" for k in ordered]
     return [f"{indent}{k}: {v}" for k, v in fields.items()]
@@ -279,7 +280,11 @@ def point_in_time_text(pit: PointInTime, tz: ZoneInfo) -> str:
         lines.append(f"Live on each server then (deploy records, {NOTES_REF}):")
     for live in pit.servers:
         record = live.record
-        text = f"  {live.server}: {record.revision[:7]}, applied {local(record.time, tz)} by {record.actor}: "
+        serves = ""
+        if live.server == pit.serving:
+            who = pit.entity.key if pit.entity.kind != NUMBER else (pit.fields or {}).get("owner")
+            serves = f" (serves {who})"
+        text = f"  {live.server}{serves}: {record.revision[:7]}, applied {local(record.time, tz)} by {record.actor}: "
         if live.same_as_main:
             text += f"same as {pit.ref}"
         else:
@@ -294,13 +299,11 @@ def point_in_time_text(pit: PointInTime, tz: ZoneInfo) -> str:
                 text += f"; {pit.entity.label} did not exist there"
             else:
                 text += f"; {pit.entity.label} there:"
-        if live.server == pit.serving:
-            text += f"  [serves {pit.entity.key if pit.entity.kind != NUMBER else (pit.fields or {}).get('owner')}]"
         lines.append(text)
         if not live.same_as_main and live.differs and live.fields is not None:
             changed = {k: v for k, v in live.fields.items() if pit.fields is None or pit.fields.get(k) != v}
             gone = [k for k in (pit.fields or {}) if k not in live.fields]
-            lines.extend(_record_lines(pit.entity.kind, changed, "      "))
+            lines.extend(_record_lines(pit.entity.kind, changed, "      ", whole=False))
             lines.extend(f"      {NUMBER_LABELS.get(k, k)}: {NULL}" for k in gone)
     return "\n".join(lines) + "\n"
 
