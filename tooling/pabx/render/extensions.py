@@ -24,6 +24,7 @@ OUTBOUND_RING_S = 120
 GEOGRAPHIC = (CallClass.LOCAL_FIXO, CallClass.LOCAL_MOVEL, CallClass.LDN_FIXO, CallClass.LDN_MOVEL)
 
 # Why a call is refused -> Q.850 cause. The trace shows PABX_DENY; the CDR keeps the cause.
+# Refusals are reached by Gosub (never a plain Goto), so the CDR's dst stays the number dialed.
 DENIALS: dict[str, tuple[int, str]] = {
     "status": (21, "tenant status does not allow outbound calls"),
     "plan": (21, "call class not allowed by the plan of the tenant"),
@@ -77,7 +78,7 @@ def server_contexts(view: ServerView) -> list[Context]:
     unknown = Context("pabx-did-unknown")
     for pattern in ("_X.", "_+X."):
         unknown.exten(pattern).then("Set", "CDR(userfield)=entrada:ramal").then(
-            "Goto", "pabx-deny,unknown-did,1"
+            "Gosub", "pabx-deny,unknown-did,1"
         )
     contexts += [did, unknown]
     return contexts
@@ -206,7 +207,7 @@ def outbound_context(view: ServerView) -> Context:
         _dial_out(e)
     for pattern, call_class in COLLECT_PATTERNS:
         e = c.exten(pattern).then("Set", f"CDR(userfield)=saida:{call_class}")
-        e.then("Goto", "pabx-deny,collect,1")
+        e.then("Gosub", "pabx-deny,collect,1")
     return c
 
 
@@ -245,7 +246,7 @@ def deny_context() -> Context:
 def invalid_context() -> Context:
     c = Context("pabx-invalid", comment="anything a phone dials that matched nothing before")
     for pattern in ("_X.", "_+X.", "_*X."):
-        c.exten(pattern).then("Set", "CDR(userfield)=interna:ramal").then("Goto", "pabx-deny,invalid,1")
+        c.exten(pattern).then("Set", "CDR(userfield)=interna:ramal").then("Gosub", "pabx-deny,invalid,1")
     return c
 
 
@@ -335,7 +336,7 @@ def trunk_context(name: str, trunk: Trunk) -> Context:
         e.then("Set", f"PABX_TRUNK={token(name)}").then("Set", f"PABX_DID={did}").then("Set", collect)
         e.then("Goto", "pabx-did,${PABX_DID},1")
     for pattern in ("_X.", "_+X."):
-        c.exten(pattern).then("Set", "CDR(userfield)=entrada:ramal").then("Goto", "pabx-deny,unknown-did,1")
+        c.exten(pattern).then("Set", "CDR(userfield)=entrada:ramal").then("Gosub", "pabx-deny,unknown-did,1")
     return c
 
 
@@ -409,7 +410,7 @@ def internal_context(tv: TenantView) -> Context:
         e = c.exten(ext.number)
         _set_class(e, "ramal")
         if suspended:
-            e.then("Goto", "pabx-suspended,s,1", label="go")
+            e.then("Gosub", "pabx-suspended,s,1", label="go")
             continue
         # PABX_DIALOPTS is "I" on calls from carriers: the callee's name never goes back to them
         e.then("Dial", f"PJSIP/{token(ev.endpoint)},{ring},${{PABX_DIALOPTS}}", label="go")
@@ -424,11 +425,11 @@ def internal_context(tv: TenantView) -> Context:
         e = c.exten(queue.number)
         _set_class(e, "fila")
         if suspended:
-            e.then("Goto", "pabx-suspended,s,1", label="go")
+            e.then("Gosub", "pabx-suspended,s,1", label="go")
             continue
         e.then(
             "Queue",
-            f"{naming.queue_name(slug, queue.number)},${{PABX_DIALOPTS}},,,{queue.timeout}",
+            f"{naming.queue_name(slug, queue.number)},r${{PABX_DIALOPTS}},,,{queue.timeout}",
             label="go",
         )
         if queue.overflow:
@@ -438,8 +439,10 @@ def internal_context(tv: TenantView) -> Context:
     for ivr in tv.tenant.ivrs:
         e = c.exten(ivr.number)
         _set_class(e, "ura")
-        target = "pabx-suspended,s,1" if suspended else f"{naming.ctx(slug, 'ivr_' + ivr.number)},s,1"
-        e.then("Goto", target, label="go")
+        if suspended:
+            e.then("Gosub", "pabx-suspended,s,1", label="go")
+        else:
+            e.then("Goto", f"{naming.ctx(slug, 'ivr_' + ivr.number)},s,1", label="go")
     if tv.uses_voicemail and not suspended:
         c.exten("*97").then("VoiceMailMain", f"${{PABX_EXT}}@{naming.voicemail_context(slug)}").then("Hangup")
     return c
@@ -495,9 +498,9 @@ def did_context(tv: TenantView) -> Context:
         e.then("Set", f"CONNECTEDLINE(num,i)={token(entry.number)}")
         e.then("Set", f"CONNECTEDLINE(name,i)={token(entry.number)}")
         e.then("Set", "PABX_DIALOPTS=I")
-        if not entry.reverse_billing:
-            e.then("GotoIf", '$["${PABX_COLLECT}" = "1"]?pabx-deny,collect-in,1')
         e.then("Set", f"CDR(userfield)=entrada:{DEST_CLASS[kind]}")
+        if not entry.reverse_billing:
+            e.then("GosubIf", '$["${PABX_COLLECT}" = "1"]?pabx-deny,collect-in,1')
         e.then("Gosub", "pabx-in,s,1")
         e.then(*goto_destination(slug, entry.destination))
     return c
