@@ -51,12 +51,9 @@ LAB_SECRETS = {
 }
 # Hangup cause -> the SIP status Asterisk 22 answered with (recorded; domain/asterisk.md).
 SIP_STATUS = {1: 404, 3: 404, 21: 403, 34: 503}
+
+
 # A refused call should say in its CDR what it was (issue: refused calls carry CDR userfield).
-# These were refused with an empty userfield: the collect-call check of a DID comes before the
-# DID sets CDR(userfield) (tenants/<slug>/extensions.conf, context t_<slug>_did). Reported.
-REFUSED_WITHOUT_USERFIELD = {"in_collect_without_reverse_billing", "pendente_in_collect"}
-
-
 @pytest.fixture(scope="module")
 def repo() -> Repository:
     loaded, _ = load_valid_repository(ROOT)
@@ -263,11 +260,10 @@ def test_outbound_cdr_rows_have_the_dialed_number_and_refusals_a_userfield() -> 
         if far is not None and "trunk" in far and "endpoint" in call["from"]:
             assert row["dst"] == call["dialed"], call["name"]
         refused = call["observed"]["final_status"] in (403, 404, 503) or call["observed"]["hangup_by_pbx"]
-        if refused and call["name"] not in REFUSED_WITHOUT_USERFIELD:
+        if refused:
             assert row["userfield"], call["name"]
-    for name in REFUSED_WITHOUT_USERFIELD:
-        [call] = [c for c in CALLS if c["name"] == name]
-        assert call["observed"]["final_status"] == 403 and call["observed"]["cdr"][0]["userfield"] == ""
+            if "endpoint" in call["from"]:
+                assert row["dst"] == call["dialed"], call["name"]  # refusals are Gosubs: dst stays
 
 
 # ---------------------------------------------------------------------------- the tracer agrees
