@@ -309,6 +309,8 @@ def plain_python(repo: Repository, master: Path, first: dt.date, last: dt.date) 
         return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
     for legs in calls.values():
+        if all(not r[6] and r[7] == "Hangup" for r in legs):
+            continue  # a refused attempt (a suspended tenant's notice), not a call
         direction, cls = next(r[17] for r in legs if r[17]).split(":")
         start = min(utc(r[9]) for r in legs)
         end = max(utc(r[11]) for r in legs)
@@ -365,7 +367,8 @@ def test_simulation_follows_the_repository(repo: Repository, tmp_path: Path) -> 
         direction, _cls = r[17].split(":")
         if direction == "saida":
             assert tenant.status.value == "ativo"
-            assert r[3].startswith("pabx-route-") and r[1] in {n.number for n in repo.numbers_of(r[0])}
+            assert r[3] in (f"t_{r[0]}_phones", f"pabx-route-{repo.numbers[r[1]].route}")
+            assert r[1] in {n.number for n in repo.numbers_of(r[0])}
         if r[5].startswith(f"PJSIP/{r[0]}_"):
             assert tenant.extension(r[5].split("_", 1)[1].rsplit("-", 1)[0]) is not None
         if r[14] == "ANSWERED":
@@ -432,7 +435,9 @@ def test_real_asterisk_recording_when_present(repo: Repository, tmp_path: Path) 
         repo, tmp_path / "store", tenant=None, date_from=days[0], date_to=days[-1], today=days[-1]
     )
     tagged = {r[19] for r in rows if ":" in r[17]}
-    counted = sum(r["calls"] for r in data["daily"])
+    counted = sum(r["calls"] for r in data["daily"]) + sum(r["calls"] for r in data["refused"])
     assert counted >= len(tagged)
+    answered_out = {r[19] for r in rows if r[17].startswith("saida:") and r[14] == "ANSWERED" and r[6]}
+    assert sum(r["answered"] for r in data["daily"] if r["direction"] == "saida") == len(answered_out)
     known_ufs = {uf_of(ddd) for ddd in ("11", "21", "31", "19")}
     assert {u["uf"] for u in data["by_uf"]} <= known_ufs | {uf_of(f"{d}") for d in range(11, 100)}

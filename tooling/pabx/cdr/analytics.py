@@ -1,6 +1,7 @@
 """Calls from CDR legs, in DuckDB SQL: one call per linkedid, classified, placed in local time.
 
-`build_calls(con, ...)` turns the store's view `cdr` into the temp table `calls`:
+At ingest, the legs of each batch become one *fragment* per call (FRAGMENT_SQL, stored beside
+the CDRs); `build_calls(con, ...)` turns the fragments into the temp table `calls`:
 
 | column | meaning |
 |---|---|
@@ -17,9 +18,10 @@
 | uf | UF of the other party, from its DDD (saida: the dialed number; entrada: the caller) |
 | rung | extensions whose phones rang (dstchannel `PJSIP/<tenant>_<ext>-...`) |
 
-Refused attempts are not calls: nobody was dialed (no dstchannel) and either every leg hung up
-unanswered (`Hangup`) or every leg is in `pabx-deny`/`pabx-suspended` (a class the plan or the
-extension does not allow, a suspended tenant, an unknown DID, the concurrent-call limit...). They
+Refused attempts are not calls: nobody was dialed (no dstchannel) and either every leg ended in
+`Hangup` (perhaps after a notice was played) or every leg is in `pabx-deny`/`pabx-suspended` (a
+class the plan or the extension does not allow, a suspended tenant, an unknown DID, the
+concurrent-call limit...). They
 go to the temp table `refused(tenant, local_day, reason)` instead (reason: the pabx-deny
 extension, `suspended`, or `hangup <cause>`).
 
@@ -88,6 +90,82 @@ def _values(rows: list[tuple[str | None, ...]], names: str) -> str:
     return f"(SELECT * FROM (VALUES {body}) v({names}))"
 
 
+# One row per call (linkedid) from a set of legs: computed at ingest for each batch and stored
+# as "fragments" (store.py); fragments of one call from two batches are merged by MERGE_SQL.
+FRAGMENT_SQL = """
+WITH legs AS (
+    SELECT
+        coalesce(nullif(linkedid, ''), nullif(uniqueid, ''), channel || '@' || CAST(start AS VARCHAR))
+            AS call_id,
+        accountcode, peeraccount, src, dst, dcontext, dstchannel, lastapp, lastdata, start, "end",
+        billsec, disposition,
+        split_part(coalesce(userfield, ''), ';', 1) AS uf0,
+        contains(channel, '/trunk_') AS from_trunk,
+        contains(dstchannel, '/trunk_') AS to_trunk,
+        CASE WHEN contains(dstchannel, '/trunk_') THEN
+            CASE WHEN regexp_full_match(dst, '\\+?[0-9]{3,}') THEN dst
+                 ELSE nullif(regexp_extract(lastdata, '^[^/]+/([^@,]+)@', 1), '') END
+        END AS dialed_leg,
+        CASE WHEN dstchannel <> '' AND NOT contains(dstchannel, '/trunk_') THEN
+            nullif(regexp_extract(dstchannel, '^[^/]+/[a-z0-9-]+_([0-9]+)-[^-]*$', 1), '')
+        END AS rung_leg
+    FROM {source}
+)
+SELECT
+    call_id,
+    coalesce(arg_min(accountcode, start) FILTER (WHERE accountcode <> ''),
+             arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''), '') AS tenant,
+    arg_min(uf0, start) FILTER (WHERE uf0 <> '') AS tag,
+    bool_or(from_trunk) AS from_trunk,
+    bool_or(to_trunk) AS to_trunk,
+    min(start) AS start_utc,
+    max("end") AS end_utc,
+    bool_or(disposition = 'ANSWERED') AS answered,
+    coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
+    arg_min(src, start) AS caller,
+    arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL) AS dialed,
+    pabx_ddd(arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL), '__') AS dialed_ddd,
+    pabx_ddd(arg_min(src, start), '__') AS caller_ddd,
+    arg_max(lastapp, start) AS last_app,
+    max(start) AS last_start,
+    NOT bool_or(dstchannel <> '') AS no_dst,
+    bool_and(lastapp = 'Hangup') AS all_hangup,
+    bool_and(dcontext IN ('pabx-deny', 'pabx-suspended')) AS all_deny,
+    arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
+                 WHEN dcontext = 'pabx-suspended' THEN 'suspended'
+                 ELSE 'hangup ' || lastdata END, start) AS refusal,
+    list(rung_leg) FILTER (WHERE rung_leg IS NOT NULL) AS rung
+FROM legs
+GROUP BY call_id
+"""
+
+MERGE_SQL = """
+SELECT
+    call_id,
+    coalesce(arg_min(tenant, start_utc) FILTER (WHERE tenant <> ''), '') AS tenant,
+    arg_min(tag, start_utc) FILTER (WHERE tag IS NOT NULL) AS tag,
+    bool_or(from_trunk) AS from_trunk,
+    bool_or(to_trunk) AS to_trunk,
+    min(start_utc) AS start_utc,
+    max(end_utc) AS end_utc,
+    bool_or(answered) AS answered,
+    max(billsec) AS billsec,
+    arg_min(caller, start_utc) AS caller,
+    arg_min(dialed, start_utc) FILTER (WHERE dialed IS NOT NULL) AS dialed,
+    arg_min(dialed_ddd, start_utc) FILTER (WHERE dialed IS NOT NULL) AS dialed_ddd,
+    arg_min(caller_ddd, start_utc) AS caller_ddd,
+    arg_max(last_app, last_start) AS last_app,
+    max(last_start) AS last_start,
+    bool_and(no_dst) AS no_dst,
+    bool_and(all_hangup) AS all_hangup,
+    bool_and(all_deny) AS all_deny,
+    arg_max(refusal, last_start) AS refusal,
+    flatten(list(rung)) AS rung
+FROM {source}
+GROUP BY call_id
+"""
+
+
 def build_calls(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -99,8 +177,8 @@ def build_calls(
 ) -> None:
     """Create temp table `calls` for calls starting in [local_from, local_to] (local dates).
 
-    Legs are read from the view `cdr`; calls are grouped by call_id over the whole window, so a
-    call is never split by the range edges (legs outside the window are not seen).
+    Reads the view `fragments` (one row per call and ingest batch) and `merge_ids` (calls
+    whose legs came in more than one batch: their fragments are merged here).
     """
     con.execute(DDD_MACRO)
     tz = _sql_text(timezone)
@@ -111,56 +189,18 @@ def build_calls(
     directions = ", ".join(_sql_text(d) for d in DIRECTIONS)
     classes = ", ".join(_sql_text(c) for c in CLASSES)
     tenant_filter = f"AND tenant = {_sql_text(tenant)}" if tenant else ""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE grouped AS
-        WITH legs AS (
-            SELECT
-                coalesce(nullif(linkedid, ''), nullif(uniqueid, ''), channel || '@' || CAST(start AS VARCHAR))
-                    AS call_id,
-                accountcode, peeraccount, src, dst, dcontext, dstchannel, lastapp, lastdata, start, "end", billsec,
-                disposition,
-                split_part(coalesce(userfield, ''), ';', 1) AS uf0,
-                contains(channel, '/trunk_') AS from_trunk,
-                contains(dstchannel, '/trunk_') AS to_trunk,
-                CASE WHEN contains(dstchannel, '/trunk_') THEN
-                    CASE WHEN regexp_full_match(dst, '\\+?[0-9]{{3,}}') THEN dst
-                         ELSE nullif(regexp_extract(lastdata, '^[^/]+/([^@,]+)@', 1), '') END
-                END AS dialed_leg,
-                CASE WHEN dstchannel <> '' AND NOT contains(dstchannel, '/trunk_') THEN
-                    nullif(regexp_extract(dstchannel, '^[^/]+/[a-z0-9-]+_([0-9]+)-[^-]*$', 1), '')
-                END AS rung_leg
-            FROM cdr
-            WHERE start >= {lo} - INTERVAL 1 DAY AND start < {hi} + INTERVAL 1 DAY
+    window = f"start_utc >= {lo} - INTERVAL 1 DAY AND start_utc < {hi}"
+    merging = con.execute("SELECT count(*) FROM merge_ids").fetchone()
+    if merging and merging[0]:
+        merged = MERGE_SQL.replace(
+            "{source}", "(SELECT * FROM fragments WHERE call_id IN (SELECT call_id FROM merge_ids))"
         )
-        SELECT
-            call_id,
-            coalesce(
-                arg_min(accountcode, start) FILTER (WHERE accountcode <> ''),
-                arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''),
-                ''
-            ) AS tenant,
-            arg_min(uf0, start) FILTER (WHERE uf0 <> '') AS tag,
-            bool_or(from_trunk) AS from_trunk,
-            bool_or(to_trunk) AS to_trunk,
-            min(start) AS start_utc,
-            max("end") AS end_utc,
-            bool_or(disposition = 'ANSWERED') AS answered,
-            coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
-            arg_min(src, start) AS caller,
-            arg_min(dialed_leg, start) AS dialed,
-            arg_max(lastapp, start) AS last_app,
-            NOT bool_or(dstchannel <> '')
-                AND (bool_and(lastapp = 'Hangup' AND disposition <> 'ANSWERED')
-                     OR bool_and(dcontext IN ('pabx-deny', 'pabx-suspended'))) AS refused,
-            arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
-                         WHEN dcontext = 'pabx-suspended' THEN 'suspended'
-                         ELSE 'hangup ' || lastdata END, start) AS refusal,
-            list(DISTINCT rung_leg) FILTER (WHERE rung_leg IS NOT NULL) AS rung
-        FROM legs
-        GROUP BY call_id
-        """
-    )
+        source = (
+            f"(SELECT * FROM fragments WHERE call_id NOT IN (SELECT call_id FROM merge_ids) "
+            f"UNION ALL SELECT * FROM ({merged}))"
+        )
+    else:
+        source = "fragments"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE tagged AS
@@ -169,9 +209,10 @@ def build_calls(
             CASE WHEN split_part(tag, ':', 1) IN ({directions})
                   AND split_part(tag, ':', 2) IN ({classes}) THEN split_part(tag, ':', 1) END AS tag_direction,
             CASE WHEN split_part(tag, ':', 1) IN ({directions})
-                  AND split_part(tag, ':', 2) IN ({classes}) THEN split_part(tag, ':', 2) END AS tag_class
-        FROM grouped g LEFT JOIN {tenants} t ON t.slug = g.tenant
-        WHERE g.start_utc >= {lo} - INTERVAL 1 DAY AND g.start_utc < {hi} {tenant_filter}
+                  AND split_part(tag, ':', 2) IN ({classes}) THEN split_part(tag, ':', 2) END AS tag_class,
+            no_dst AND (all_hangup OR all_deny) AS refused
+        FROM {source} g LEFT JOIN {tenants} t ON t.slug = g.tenant
+        WHERE {window} {tenant_filter}
         """
     )
     con.execute(
@@ -182,7 +223,6 @@ def build_calls(
         """,
         [timezone],
     )
-    con.execute("DELETE FROM tagged WHERE refused")
     fallback = _fallback_classes(con)
     ivr = ", ".join(_sql_text(a) for a in IVR_APPS)
     con.execute(
@@ -193,38 +233,35 @@ def build_calls(
                 coalesce(tag_direction,
                     CASE WHEN from_trunk THEN 'entrada' WHEN to_trunk THEN 'saida' ELSE 'interna' END)
                     AS direction
-            FROM tagged t
+            FROM tagged t WHERE NOT refused
+        ),
+        k AS (
+            SELECT
+                call_id, tenant, direction,
+                coalesce(tag_class,
+                    CASE WHEN direction = 'saida' THEN coalesce(f.call_class, 'ldi')
+                         WHEN last_app = 'Queue' THEN 'fila'
+                         WHEN last_app = 'VoiceMail' THEN 'correio'
+                         WHEN last_app IN ({ivr}) THEN 'ura'
+                         ELSE 'ramal' END) AS class,
+                CASE WHEN tag_class IS NULL THEN 'fallback' ELSE 'userfield' END AS classified_by,
+                start_utc, end_utc,
+                timezone({tz}, start_utc) AS local_start,
+                timezone({tz}, greatest(end_utc, start_utc)) AS local_end,
+                CAST(timezone({tz}, start_utc) AS DATE) AS local_day,
+                answered, billsec, caller, dialed, rung, own_ddd, dialed_ddd, caller_ddd
+            FROM c LEFT JOIN {fallback} f ON f.number = c.dialed AND f.own IS NOT DISTINCT FROM c.own_ddd
         )
-        SELECT
-            call_id, tenant, direction,
-            coalesce(tag_class,
-                CASE WHEN direction = 'saida' THEN coalesce(f.call_class, 'ldi')
-                     WHEN last_app = 'Queue' THEN 'fila'
-                     WHEN last_app = 'VoiceMail' THEN 'correio'
-                     WHEN last_app IN ({ivr}) THEN 'ura'
-                     ELSE 'ramal' END) AS class,
-            CASE WHEN tag_class IS NULL THEN 'fallback' ELSE 'userfield' END AS classified_by,
-            start_utc, end_utc,
-            timezone({tz}, start_utc) AS local_start,
-            timezone({tz}, greatest(end_utc, start_utc)) AS local_end,
-            CAST(timezone({tz}, start_utc) AS DATE) AS local_day,
-            answered, billsec, caller, dialed, rung, own_ddd
-        FROM c LEFT JOIN {fallback} f ON f.number = c.dialed AND f.own IS NOT DISTINCT FROM c.own_ddd
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE calls AS
-        SELECT c.*, u.uf
-        FROM (
+        SELECT k.*, u.uf FROM (
             SELECT *,
                 CASE
                     WHEN direction = 'saida' AND class IN ('local_fixo', 'local_movel') THEN own_ddd
-                    WHEN direction = 'saida' AND class IN ('ldn_fixo', 'ldn_movel') THEN pabx_ddd(dialed, own_ddd)
-                    WHEN direction = 'entrada' THEN pabx_ddd(caller, own_ddd)
+                    WHEN direction = 'saida' AND class IN ('ldn_fixo', 'ldn_movel')
+                        THEN CASE WHEN dialed_ddd = '__' THEN own_ddd ELSE dialed_ddd END
+                    WHEN direction = 'entrada' THEN CASE WHEN caller_ddd = '__' THEN own_ddd ELSE caller_ddd END
                 END AS other_ddd
-            FROM calls
-        ) c LEFT JOIN {ufs} u ON u.ddd = c.other_ddd
+            FROM k
+        ) k LEFT JOIN {ufs} u ON u.ddd = k.other_ddd
         """
     )
 
@@ -234,7 +271,7 @@ def _fallback_classes(con: duckdb.DuckDBPyConnection) -> str:
     pairs = con.execute(
         """
         SELECT DISTINCT dialed, own_ddd FROM tagged
-        WHERE tag_class IS NULL AND dialed IS NOT NULL
+        WHERE tag_class IS NULL AND dialed IS NOT NULL AND NOT refused
           AND coalesce(tag_direction, CASE WHEN from_trunk THEN 'entrada'
                                            WHEN to_trunk THEN 'saida' END) = 'saida'
         """

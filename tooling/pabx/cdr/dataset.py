@@ -14,9 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pabx.audit.billing import plan_for_history
 from pabx.cdr.analytics import build_calls, local_hours
 from pabx.cdr.rating import FREE, Call, PlanFor, Rater, current_plan, rate
-from pabx.cdr.store import connect, create_cdr_view
+from pabx.cdr.store import connect, create_fragment_views
 from pabx.loader import Repository
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
@@ -53,11 +54,15 @@ def build_dataset(
     if date_to < date_from:
         raise ValueError(f"date_to {date_to} is before date_from {date_from}")
     tz = platform_timezone(repo)
-    plan_for = plan_for or current_plan(repo.plans, {slug: t.plan for slug, t in repo.tenants.items()})
+    if plan_for is None:  # each call at the plan in force on main on its date (git history), else today's
+        current = current_plan(repo.plans, {slug: t.plan for slug, t in repo.tenants.items()})
+        plan_for = plan_for_history(repo.root, current)
     lo, hi = min(date_from, today), max(date_to, today)
     con = connect()
     try:
-        create_cdr_view(con, store_dir, utc_from=lo - dt.timedelta(days=2), utc_to=hi + dt.timedelta(days=2))
+        create_fragment_views(
+            con, store_dir, utc_from=lo - dt.timedelta(days=2), utc_to=hi + dt.timedelta(days=2)
+        )
         build_calls(con, timezone=tz, local_from=lo, local_to=hi, own_ddd=own_ddds(repo), tenant=tenant)
         daily, extrato = _rated(con, date_from, date_to, rater, plan_for)
         local_hours(con, date_from, date_to)

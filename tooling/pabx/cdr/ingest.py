@@ -33,9 +33,10 @@ from typing import BinaryIO
 
 import duckdb
 
+from pabx.cdr.analytics import DDD_MACRO, FRAGMENT_SQL
 from pabx.cdr.columns import CONTRACT_LAYOUT, DISPOSITIONS, TIME_FORMAT, Layout, layout_for
 from pabx.cdr.reader import Malformed, parse_fields
-from pabx.cdr.store import META_DIR, STORE_COLUMNS, connect
+from pabx.cdr.store import CALLS_DIR, MERGE_DIR, META_DIR, STORE_COLUMNS, connect, partitions
 from pabx.errors import UserError
 
 HEAD_BYTES = 64 * 1024
@@ -379,7 +380,7 @@ def _load(
             f"FILENAME_PATTERN 'part-{batch}-{{i}}')"
         )
         counts = con.execute(
-            f"SELECT source, count(*) FROM read_parquet({_sql_text(str(out / '*' / '*.parquet'))}) GROUP BY 1"
+            f"SELECT source, count(*) FROM read_parquet({_sql_text(str(out / 'date=*' / '*.parquet'))}) GROUP BY 1"
         ).fetchall()
         by_source = {source: n for source, n in counts}
         fallback: list[tuple[object, ...]] = []
@@ -390,12 +391,55 @@ def _load(
             _write_fallback(con, fallback, out, batch, tz)
             for row in fallback:
                 by_source[str(row[-1])] = by_source.get(str(row[-1]), 0) + 1
+        _write_fragments(con, out, store, batch)
         for item in work:
             item.report.rows = by_source.get(item.source, 0)
             result.rows_new += item.report.rows
             result.rows_read += item.report.rows + item.report.malformed
     finally:
         con.close()
+
+
+def _write_fragments(con: duckdb.DuckDBPyConnection, out: Path, store: Path, batch: str) -> None:
+    """One row per call of this batch (analytics.FRAGMENT_SQL) under out/_calls/, and under
+    out/_merge/ the calls whose earlier legs came in an earlier batch (merged when read)."""
+    legs = list(out.glob("date=*/*.parquet"))
+    if not legs:
+        return
+    con.execute(DDD_MACRO)
+    listed = ", ".join(_sql_text(str(p)) for p in legs)
+    source = f"(SELECT * FROM read_parquet([{listed}]))"
+    frag_out = out / "_calls"
+    con.execute(
+        f"COPY (SELECT *, CAST(timezone('UTC', start_utc) AS DATE) AS date "
+        f"FROM ({FRAGMENT_SQL.replace('{source}', source)}) ORDER BY date) "
+        f"TO {_sql_text(str(frag_out))} (FORMAT parquet, PARTITION_BY (date), COMPRESSION zstd, "
+        f"FILENAME_PATTERN 'part-{batch}-{{i}}')"
+    )
+    new = list(frag_out.glob("date=*/*.parquet"))
+    days = sorted(dt.date.fromisoformat(p.parent.name[5:]) for p in new)
+    if not days:
+        return
+    old: list[Path] = []
+    calls = store / CALLS_DIR
+    for day in partitions(calls):
+        if days[0] - dt.timedelta(days=1) <= day <= days[-1] + dt.timedelta(days=1):
+            old.extend((calls / f"date={day.isoformat()}").glob("*.parquet"))
+    if not old:
+        return
+    new_list = ", ".join(_sql_text(str(p)) for p in new)
+    old_list = ", ".join(_sql_text(str(p)) for p in old)
+    found = con.execute(
+        f"SELECT count(*) FROM read_parquet([{new_list}]) "
+        f"WHERE call_id IN (SELECT call_id FROM read_parquet([{old_list}]))"
+    ).fetchone()
+    if found and found[0]:
+        (out / "_merge").mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT DISTINCT call_id FROM read_parquet([{new_list}]) "
+            f"WHERE call_id IN (SELECT call_id FROM read_parquet([{old_list}]))) "
+            f"TO {_sql_text(str(out / '_merge' / f'part-{batch}.parquet'))} (FORMAT parquet)"
+        )
 
 
 def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
@@ -537,8 +581,13 @@ class _LineLocator:
 def _commit(
     store: Path, log: IngestLog, out: Path, batch: str, work: list[_Work], result: IngestResult
 ) -> None:
-    staged = sorted(out.rglob("*.parquet")) if out.exists() else []
-    moves = [(p, store / p.parent.name / p.name) for p in staged]
+    moves = []
+    if out.exists():
+        moves += [(p, store / p.parent.name / p.name) for p in sorted(out.glob("date=*/*.parquet"))]
+        moves += [
+            (p, store / CALLS_DIR / p.parent.name / p.name) for p in sorted(out.glob("_calls/*/*.parquet"))
+        ]
+        moves += [(p, store / MERGE_DIR / p.name) for p in sorted(out.glob("_merge/*.parquet"))]
     log.pending = {"batch": batch, "files": [str(dest.relative_to(store)) for _, dest in moves]}
     log.save()
     for src, dest in moves:

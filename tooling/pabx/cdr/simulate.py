@@ -113,6 +113,7 @@ class _Platform:
     tenants: list[tuple[str, Tenant]]
     callerid: dict[str, str]  # endpoint -> `"Name" <2001>`
     route_dial: dict[tuple[str, str], str]  # (route, class) -> Dial data template
+    route_gosub: set[str]  # routes rendered as a Gosub setting PABX_DIAL: Dial runs in t_<slug>_phones
     queues: dict[str, tuple[str, list[str], int]]  # queue name -> (strategy, members, member timeout)
     number_route: dict[str, str]
     dids: dict[str, list[tuple[str, str]]]  # tenant -> [(number, destination)]
@@ -142,6 +143,7 @@ def load_platform(repo: Repository) -> _Platform:
     rendered = render_servers(repo, Secrets(None))
     callerid: dict[str, str] = {}
     route_dial: dict[tuple[str, str], str] = {}
+    route_gosub: set[str] = set()
     queues: dict[str, tuple[str, list[str], int]] = {}
     for files in rendered.values():
         for rel, text in files.items():
@@ -157,6 +159,7 @@ def load_platform(repo: Repository) -> _Platform:
                     # a route rendered as a Gosub that sets the dial string (Dial runs after it)
                     for cls, data in re.findall(r"^exten => ([^,]+),1,Set\(PABX_DIAL=(.*)\)$", body, re.M):
                         route_dial.setdefault((route, cls), f"{data},120")
+                        route_gosub.add(route)
             elif rel.endswith("queues.conf"):
                 for name, body in re.findall(r"^\[(t_[^\]]+)\]\n((?:[^\[\n][^\n]*\n)*)", text, re.M):
                     strategy = re.search(r"^strategy=(\S+)", body, re.M)
@@ -191,6 +194,7 @@ def load_platform(repo: Repository) -> _Platform:
         ],
         callerid=callerid,
         route_dial=route_dial,
+        route_gosub=route_gosub,
         queues=queues,
         number_route={n.number: n.route for n in repo.numbers.values()},
         dids=dids,
@@ -265,7 +269,11 @@ class Simulator:
         template = self.platform.route_dial.get((route, cls))
         if template is None:
             return self._internal(slug, tenant, start)
-        data = self._dial_data(template, cls, self.platform.own_ddd.get(slug, cid[:2]))
+        dialed, data = self._dial_data(template, cls, self.platform.own_ddd.get(slug, cid[:2]))
+        if route in self.platform.route_gosub:  # Dial runs back in the phones' context
+            dst, dcontext = dialed, f"t_{slug}_phones"
+        else:
+            dst, dcontext = cls, f"pabx-route-{route}"
         trunk = re.search(r"@trunk_([^,]+)", data)
         channel, uid = self.clock.new_channel(f"PJSIP/{slug}_{ext.number}", start)
         peer, _ = self.clock.new_channel(f"PJSIP/trunk_{trunk.group(1) if trunk else 'x'}", start)
@@ -277,8 +285,8 @@ class Simulator:
         leg = Leg(
             slug,
             cid,
-            cls,
-            f"pabx-route-{route}",
+            dst,
+            dcontext,
             f'"{cid}" <{cid}>',
             channel,
             peer if disposition not in ("FAILED", "CONGESTION") else "",
@@ -295,7 +303,8 @@ class Simulator:
         )
         return _Call([self._seq(leg, party_b=bool(leg.dstchannel))])
 
-    def _dial_data(self, template: str, cls: str, own_ddd: str) -> str:
+    def _dial_data(self, template: str, cls: str, own_ddd: str) -> tuple[str, str]:
+        """(what the phone dialed, the Dial data the route makes of it)."""
         r = self.rng
         ddd, sub, rest = own_ddd, "", ""
         if cls in ("local_fixo", "ldn_fixo"):
@@ -313,7 +322,17 @@ class Simulator:
         elif cls == "ldi":
             rest = r.choice(["1", "351", "54", "44"]) + f"{r.randrange(10**9):09d}"
         dial = template.replace("${PABX_TO_DDD}", ddd).replace("${PABX_TO_SUB}", sub)
-        return dial.replace("${PABX_TO_REST}", rest)
+        if cls.startswith("local"):
+            dialed = sub
+        elif cls.startswith("ldn"):
+            dialed = f"0{ddd}{sub}"
+        elif cls in ("0800", "0300"):
+            dialed = f"0{rest}"
+        elif cls == "ldi":
+            dialed = f"0021{rest}"
+        else:
+            dialed = rest
+        return dialed, dial.replace("${PABX_TO_REST}", rest)
 
     # --- inbound ------------------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ STORE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 META_DIR = "_pabx"
+CALLS_DIR = f"{META_DIR}/calls"  # one row per call and batch (analytics.FRAGMENT_SQL), by UTC date
+MERGE_DIR = f"{CALLS_DIR}/merge"  # call_ids whose legs came in several batches
 
 
 def store_dir(repo: Path) -> Path:
@@ -55,6 +57,7 @@ def connect(*, memory_limit: str = "1GB", temp_dir: Path | None = None) -> duckd
     """An in-memory DuckDB session in UTC, bounded in memory, spilling under `temp_dir`."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +78,39 @@ def partitions(store: Path) -> list[dt.date]:
     return sorted(found)
 
 
+def create_fragment_views(
+    con: duckdb.DuckDBPyConnection, store: Path, *, utc_from: dt.date | None, utc_to: dt.date | None
+) -> None:
+    """Views `fragments` (the per-call rows of the dates asked) and `merge_ids`."""
+    calls = store / CALLS_DIR
+    files = []
+    for day in partitions(calls):
+        if (utc_from and day < utc_from) or (utc_to and day > utc_to):
+            continue
+        files.extend(sorted((calls / f"date={day.isoformat()}").glob("*.parquet")))
+    if files:
+        listed = ", ".join(_sql_text(str(f)) for f in files)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW fragments AS SELECT * FROM read_parquet([{listed}])")
+    else:
+        from pabx.cdr.analytics import DDD_MACRO, FRAGMENT_SQL
+
+        con.execute(DDD_MACRO)
+        empty = FRAGMENT_SQL.replace("{source}", f"(SELECT {_empty_columns()} LIMIT 0)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW fragments AS {empty}")
+    merges = sorted((store / MERGE_DIR).glob("*.parquet"))
+    if merges:
+        listed = ", ".join(_sql_text(str(f)) for f in merges)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW merge_ids AS SELECT DISTINCT call_id FROM read_parquet([{listed}])"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW merge_ids AS SELECT NULL::VARCHAR AS call_id LIMIT 0")
+
+
+def _empty_columns() -> str:
+    return ", ".join(f'NULL::{kind} AS "{col}"' for col, kind in STORE_COLUMNS)
+
+
 def create_cdr_view(
     con: duckdb.DuckDBPyConnection,
     store: Path,
@@ -93,8 +129,9 @@ def create_cdr_view(
             continue
         files.extend(sorted((store / f"date={day.isoformat()}").glob("*.parquet")))
     if not files:
-        cols = ", ".join(f'NULL::{kind} AS "{col}"' for col, kind in STORE_COLUMNS)
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {cols}, NULL::DATE AS date LIMIT 0')
+        con.execute(
+            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {_empty_columns()}, NULL::DATE AS date LIMIT 0'
+        )
         return 0
     listed = ", ".join(_sql_text(str(f)) for f in files)
     con.execute(
