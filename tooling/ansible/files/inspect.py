@@ -24,12 +24,14 @@ if lock_json:
     try:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        out["lock"] = "held"
         try:
             with open(lock, encoding="utf-8") as fh:
-                out["held_by"] = fh.read().strip()
+                held_by = fh.read().strip()
         except OSError:
-            out["held_by"] = "(unreadable)"
+            held_by = "(unreadable)"
+        # the same run asking again (a retried inspection) already holds it
+        out["lock"] = "taken" if held_by == lock_json else "held"
+        out["held_by"] = held_by
     else:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(lock_json + "\n")

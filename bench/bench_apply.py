@@ -1,0 +1,134 @@
+"""Benchmark: `pabx apply` to 10 loopback SSH servers against 1, same load per server.
+
+Each server is a real SSH login (one test sshd on 127.0.0.1, tests/sshd.py) with its own config
+directory and the Asterisk CLI stand-in; every server gets 50 generated tenants (500 extensions).
+Both runs are first deploys (upload, verify, switch, include lines, every reload, verification)
+into fresh directories, then a second apply that must change nothing. Prints the times and the
+ratio 10 servers / 1 server. Target: under 4x on the 2-core machine, where the servers share the
+cores with Ansible.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import git
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.sshd import SshServer, sshd_unavailable_reason, start_sshd  # noqa: E402
+
+from pabx.deploy import ApplyOptions, apply_repository  # noqa: E402
+
+TENANTS_PER_SERVER = 50
+TARGET_RATIO = 4.0
+STANDIN = ROOT / "tests" / "standin" / "asterisk"
+
+
+def platform(base: Path, servers: int, ssh: SshServer) -> Path:
+    """A generated platform with `servers` servers, TENANTS_PER_SERVER tenants on each."""
+    repo = base / "repo"
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("pabx")),
+            "generate",
+            "--tenants",
+            str(TENANTS_PER_SERVER * servers),
+            "--out",
+            str(repo),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    names = [f"pbx-b-{i:02d}" for i in range(1, servers + 1)]
+    hosts = {
+        name: {
+            **ssh.host_vars(),
+            "pabx_capacity": {"concurrent_calls": 1000, "tenants": 200},
+            "pabx_asterisk_etc": str(base / "servers" / name / "etc" / "asterisk"),
+            "pabx_asterisk_cli": str(STANDIN),
+        }
+        for name in names
+    }
+    inventory = {"all": {"children": {"asterisk": {"hosts": hosts}}}}
+    header = "# yaml-language-server: $schema=../schemas/inventory.schema.json\n"
+    (repo / "inventory" / "hosts.yml").write_text(header + yaml.safe_dump(inventory, sort_keys=False))
+    for trunk in (repo / "inventory" / "trunks").glob("*.yaml"):
+        text = re.sub(r"servers: \[[^\]]*\]", f"servers: [{', '.join(names)}]", trunk.read_text())
+        trunk.write_text(text)
+    for index, tenant in enumerate(sorted((repo / "tenants").glob("*.yaml"))):
+        text = re.sub(r"^server: .*$", f"server: {names[index % servers]}", tenant.read_text(), flags=re.M)
+        tenant.write_text(text)
+    for name in names:
+        (base / "servers" / name / "etc" / "asterisk").mkdir(parents=True)
+    repository = git.Repo.init(repo)
+    repository.git.add("-A")
+    repository.git.commit("-q", "-m", "bench platform", env={**os.environ, **IDENTITY})
+    return repo
+
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+
+
+def timed_apply(repo: Path, expect: str) -> float:
+    start = time.perf_counter()
+    result = apply_repository(repo, ApplyOptions(record=False))
+    elapsed = time.perf_counter() - start
+    outcomes = {s.outcome for s in result.servers.values()}
+    if outcomes != {expect}:
+        raise SystemExit(f"apply gave {sorted(outcomes)}, expected {expect}: {result.servers}")
+    return elapsed
+
+
+def main() -> int:
+    reason = sshd_unavailable_reason()
+    if reason is not None:
+        print(f"skipped: needs {reason}")
+        return 0
+    os.environ.setdefault("PABX_SECRET_KEY", "bench-throwaway-key")
+    results: dict[int, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pabx-bench-apply-") as tmp:
+        ssh = start_sshd(Path(tmp) / "sshd")
+        try:
+            for servers in (1, 10):
+                base = Path(tmp) / f"fleet-{servers}"
+                repo = platform(base, servers, ssh)
+                os.environ["PABX_STATE_DIR"] = str(base / "state")
+                for trunk in (repo / "inventory" / "trunks").glob("*.yaml"):
+                    found = re.search(r"password_env: (\S+)", trunk.read_text())
+                    if found:
+                        os.environ.setdefault(found.group(1), "bench-trunk-password")
+                first = timed_apply(repo, "ok")
+                again = timed_apply(repo, "unchanged")
+                results[servers] = (first, again)
+                print(
+                    f"{servers:>2} server(s), {TENANTS_PER_SERVER} tenants each: "
+                    f"first apply {first:6.1f} s, second (no change) {again:6.1f} s",
+                    flush=True,
+                )
+        finally:
+            ssh.stop()
+    ratio = results[10][0] / results[1][0]
+    noop = results[10][1] / results[1][1]
+    print(
+        f"ratio 10/1: {ratio:.2f}x (target < {TARGET_RATIO:.0f}x: {'met' if ratio < TARGET_RATIO else 'NOT met'})"
+    )
+    print(f"ratio 10/1 of the no-change apply: {noop:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
