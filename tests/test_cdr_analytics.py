@@ -288,6 +288,11 @@ def test_dataset_matches_plain_python(repo: Repository, tmp_path: Path) -> None:
     assert got_daily == want["daily"]
     assert [c["peak"] for c in data["concurrency"]] == want["peaks"]
     assert len(data["missed"]) == want["missed"]
+    in_python = build_dataset(
+        repo, tmp_path / "store", tenant=None, date_from=first, date_to=end, today=end,
+        rater=lambda call, plan: rate(call, plan),  # not `rate` itself: the per-call Python path
+    )  # fmt: skip
+    assert (in_python["daily"], in_python["extrato"]) == (data["daily"], data["extrato"])
     acme = build_dataset(repo, tmp_path / "store", tenant="acme", date_from=first, date_to=end, today=end)
     assert {r["tenant"] for r in acme["extrato"]} == {"acme"}
     assert sum(r["calls"] for r in acme["daily"]) == want["per_tenant"]["acme"]

@@ -64,7 +64,10 @@ def build_dataset(
             con, store_dir, utc_from=lo - dt.timedelta(days=2), utc_to=hi + dt.timedelta(days=2)
         )
         build_calls(con, timezone=tz, local_from=lo, local_to=hi, own_ddd=own_ddds(repo), tenant=tenant)
-        daily, extrato = _rated(con, date_from, date_to, rater, plan_for)
+        if rater is rate:  # the default rating, done in SQL over all calls (same results)
+            daily, extrato = _rated_in_sql(con, date_from, date_to, plan_for)
+        else:
+            daily, extrato = _rated(con, date_from, date_to, rater, plan_for)
         local_hours(con, date_from, date_to)
         concurrency = [
             {"date": day.isoformat(), "hour": int(hour), "peak": int(peak)}
@@ -133,8 +136,8 @@ def _rated(
         "WHERE local_day BETWEEN ? AND ? GROUP BY ALL",
         [date_from, date_to],
     ).fetchall()
-    daily: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, 0, 0, Decimal(0)])
-    extrato: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    daily: Totals = defaultdict(lambda: [0, 0, 0, Decimal(0)])
+    extrato: Totals = defaultdict(lambda: [0, 0, Decimal(0)])
     for slug, direction, cls, day, billsec, answered, n in groups:
         call = Call(slug, direction, cls, day, int(billsec), bool(answered))
         plan = plan_for(slug, day)
@@ -149,6 +152,80 @@ def _rated(
             ext[0] += n
             ext[1] += rating.billed_s * n
             ext[2] += rating.cost * n
+    return _rows(daily, extrato)
+
+
+Totals = dict[tuple[str, str, str], list[Any]]
+
+
+def _rated_in_sql(
+    con: Any, date_from: dt.date, date_to: dt.date, plan_for: PlanFor
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`rating.rate` as SQL over all calls at once, with the plan `plan_for` gives each tenant on
+    each day: the same cadence and the same rounding (per call, half up to 0.000001 R$), in
+    integer micro-reais."""
+    pairs = con.execute(
+        "SELECT DISTINCT tenant, local_day FROM calls WHERE local_day BETWEEN ? AND ?", [date_from, date_to]
+    ).fetchall()
+    ids: dict[str, int] = {}
+    cadence, prices, chosen = ["(-1, 0, 0, 1, 0)"], ["(-1, '', 0)"], ["('', DATE '1970-01-01', -1)"]
+    for slug, day in pairs:
+        plan = plan_for(slug, day)
+        if plan is None:
+            continue
+        key = plan.model_dump_json()
+        if key not in ids:
+            pid = ids[key] = len(ids)
+            b = plan.billing
+            fee = int(plan.connection_fee * 10**6)
+            cadence.append(f"({pid}, {b.free_under_s}, {b.minimum_s}, {b.increment_s}, {fee})")
+            prices.extend(
+                f"({pid}, '{cls.value}', {int(price * 10**6)})" for cls, price in plan.tariffs.items()
+            )
+        chosen.append(f"('{slug}', DATE '{day.isoformat()}', {ids[key]})")
+    rows = con.execute(
+        f"""
+        WITH p(pid, free, minimum, step, fee) AS (VALUES {", ".join(cadence)}),
+        t(pid, class, price) AS (VALUES {", ".join(prices)}),
+        k(tenant, day, pid) AS (VALUES {", ".join(chosen)}),
+        r AS (
+            SELECT c.local_day, c.direction, c.class, c.tenant, c.answered,
+                CASE WHEN p.pid IS NULL OR NOT c.answered OR c.billsec <= 0 OR c.billsec < p.free THEN 0
+                     WHEN c.billsec <= p.minimum THEN p.minimum
+                     ELSE p.minimum + (c.billsec - p.minimum + p.step - 1) // p.step * p.step
+                END::BIGINT AS billed,
+                coalesce(t.price, 0)::BIGINT AS price, coalesce(p.fee, 0)::BIGINT AS fee
+            FROM calls c
+            LEFT JOIN k ON k.tenant = c.tenant AND k.day = c.local_day
+            LEFT JOIN p ON p.pid = k.pid
+            LEFT JOIN t ON t.pid = k.pid AND t.class = c.class
+            WHERE c.local_day BETWEEN ? AND ?
+        )
+        SELECT local_day, direction, class, tenant, count(*), count(*) FILTER (WHERE answered), sum(billed),
+            sum(CASE WHEN direction = 'saida' AND billed > 0 AND price > 0
+                     THEN (billed * price * 2 + 60) // 120 + fee ELSE 0 END)
+        FROM r GROUP BY ALL
+        """,
+        [date_from, date_to],
+    ).fetchall()
+    daily: Totals = defaultdict(lambda: [0, 0, 0, Decimal(0)])
+    extrato: Totals = defaultdict(lambda: [0, 0, Decimal(0)])
+    for day, direction, cls, slug, n, answered, billed, micro in rows:
+        cost = Decimal(int(micro)) / 10**6
+        row = daily[(day.isoformat(), direction, cls)]
+        row[0] += n
+        row[1] += answered
+        row[2] += int(billed)
+        row[3] += cost
+        if direction == "saida":
+            ext = extrato[(slug, day.strftime("%Y-%m"), cls)]
+            ext[0] += n
+            ext[1] += int(billed)
+            ext[2] += cost
+    return _rows(daily, extrato)
+
+
+def _rows(daily: Totals, extrato: Totals) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return (
         [
             {
