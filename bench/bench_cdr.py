@@ -51,39 +51,60 @@ def make_master(work: Path, rows: int, env: dict[str, str]) -> Path:
         env,
     )  # fmt: skip
     master = work / "Master.csv"
-    script = f"""
-import duckdb
-con = duckdb.connect()
-con.execute("SET preserve_insertion_order = false")
-day = {str(day_file)!r}
-n = con.execute(f"SELECT count(*) FROM read_csv('{{day}}', header=false, all_varchar=true)").fetchone()[0]
-copies = -(-{rows} // n)
-con.execute(f'''
-COPY (
-  WITH t AS (SELECT * FROM read_csv('{{day}}', header=false, all_varchar=true, quote='"', escape='"')),
-  k AS (SELECT i FROM range({{copies}}) r(i))
-  SELECT column00 AS c00, column01 AS c01, column02 AS c02, column03 AS c03, column04 AS c04,
-    column05 AS c05, column06 AS c06, column07 AS c07, column08 AS c08,
-    strftime(column09::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c09,
-    strftime(column10::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c10,
-    strftime(column11::TIMESTAMP - to_days((i % 30)::INTEGER) - to_seconds((i // 30) * 7), '%Y-%m-%d %H:%M:%S') AS c11,
-    column12::INTEGER AS c12, column13::INTEGER AS c13, column14 AS c14, column15 AS c15,
-    column16 || lpad(i::VARCHAR, 4, '0') AS c16, column17 AS c17, column18 AS c18,
-    column19 || lpad(i::VARCHAR, 4, '0') AS c19, column20::BIGINT + i * 1000000 AS c20
-  FROM t, k LIMIT {rows}
-) TO '{master}' (FORMAT csv, HEADER false, QUOTE '"', ESCAPE '"',
-  FORCE_QUOTE (c00, c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, c11, c14, c15, c16, c17, c18, c19))
-''')
-"""
-    child([sys.executable, "-c", script.replace("'{master}'", repr(str(master)))], env)
+    child([sys.executable, __file__, "--generate", str(day_file), str(master), str(rows)], env)
     return master
+
+
+def generate(day_file: Path, master: Path, rows: int) -> None:
+    """Copies of one day's rows, day after day (oldest first), as cdr_csv appends them."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE t AS SELECT *, row_number() OVER () AS rn FROM read_csv('{day_file}', header=false, "
+        "all_varchar=true, quote='\"', escape='\"')"
+    )
+    n = con.execute("SELECT count(*) FROM t").fetchone()[0]  # type: ignore[index]
+    copies = -(-rows // n)
+    per_day = -(-copies // 30)
+    left = rows
+    with master.open("wb") as out:
+        for i in range(copies):
+            shift = f"- to_days({29 - i // per_day}) + to_seconds({(i % per_day) * 7})"
+            part = master.with_suffix(f".part{i}")
+            times = ", ".join(
+                f"strftime(column{c:02d}::TIMESTAMP {shift}, '%Y-%m-%d %H:%M:%S') AS c{c:02d}"
+                for c in (9, 10, 11)
+            )
+            con.execute(
+                f"""
+                COPY (
+                  SELECT column00 AS c00, column01 AS c01, column02 AS c02, column03 AS c03, column04 AS c04,
+                    column05 AS c05, column06 AS c06, column07 AS c07, column08 AS c08, {times},
+                    column12::INTEGER AS c12, column13::INTEGER AS c13, column14 AS c14, column15 AS c15,
+                    column16 || '{i:04d}' AS c16, column17 AS c17, column18 AS c18,
+                    column19 || '{i:04d}' AS c19, column20::BIGINT + {i * 1_000_000} AS c20
+                  FROM t ORDER BY rn LIMIT {min(left, n)}
+                ) TO '{part}' (FORMAT csv, HEADER false, QUOTE '"', ESCAPE '"',
+                  FORCE_QUOTE (c00, c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, c11, c14, c15, c16, c17,
+                               c18, c19))
+                """
+            )
+            left -= min(left, n)
+            with part.open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 22)
+            part.unlink()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and leave it there")
+    parser.add_argument("--generate", nargs=3, metavar=("DAY", "MASTER", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        generate(Path(args.generate[0]), Path(args.generate[1]), int(args.generate[2]))
+        return 0
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-cdr-"))
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PABX_STATE_DIR=str(work / "state"))
