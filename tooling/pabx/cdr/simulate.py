@@ -1,8 +1,10 @@
 """Realistic CDRs for a repository, written exactly as cdr_csv writes them for its cdr.conf.
 
 Calls follow the rendered dialplan (read from `render_servers` output, masked): outbound calls
-leave by `pabx-route-<route>` with the Dial string of that route and class and present the
-caller ID of the extension or tenant; inbound calls come from the trunk that carries the DID's
+use the Dial string of the caller ID's route for their class and present the caller ID of the
+extension or tenant; the CDR's dst/dcontext are where Dial runs (the dialed number in
+`t_<slug>_phones` when the route is a Gosub that sets PABX_DIAL, as recorded from Asterisk 22;
+the class in `pabx-route-<route>` when the route context dials itself); inbound calls come from the trunk that carries the DID's
 route and go where the DID points (extension, queue, IVR, voicemail); internal calls ring
 colleagues from `t_<slug>_phones`. Queues ring their members (ringall: all at once, one leg per
 member, one linkedid), IVRs answer first, unanswered extensions with a mailbox go to voicemail.
