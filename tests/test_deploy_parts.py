@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -313,6 +314,14 @@ def test_local_target_applies_and_skips_reloads(
     again = runner.invoke(main, ["apply", "--repo", str(demo_repo), "--target", "local"])
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.output and "SKIPPED" not in again.output
+    live = os.readlink(state / "local-target" / "pbx-sp-01" / "etc" / "asterisk" / "pabx")
+    tenant = demo_repo / "tenants" / "acme.yaml"
+    tenant.write_text(tenant.read_text().replace("name: Recepção", "name: Recepção 2", 1))
+    check = runner.invoke(main, ["apply", "--repo", str(demo_repo), "--target", "local", "--check"])
+    assert check.exit_code == 0, check.output
+    assert re.search(r"pbx-sp-01\s+check-changed", check.output), check.output
+    assert re.search(r"pbx-rj-01\s+check-unchanged", check.output), check.output
+    assert os.readlink(state / "local-target" / "pbx-sp-01" / "etc" / "asterisk" / "pabx") == live
 
 
 def test_commands_have_help_with_an_example(runner: CliRunner) -> None:
