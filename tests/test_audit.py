@@ -409,3 +409,54 @@ def test_commands_have_help_with_an_example(runner: CliRunner) -> None:
         result = runner.invoke(main, [*args, "--help"])
         assert result.exit_code == 0
         assert "Example: pabx " in result.output
+
+
+def test_conflict_resolution_is_the_merge_own_change(tmp_path: Path) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("início", MARIA, "2026-01-05T10:00:00-03:00")
+    t.branch("email")
+    t.edit("tenants/acme.yaml", "email: ti@acmecomercio.com.br", "email: compras@acmecomercio.com.br")
+    branch = t.commit("acme: e-mail de compras", ANA, "2026-01-06T10:00:00-03:00")
+    t.checkout("main")
+    t.edit("tenants/acme.yaml", "email: ti@acmecomercio.com.br", "email: diretoria@acmecomercio.com.br")
+    main_side = t.commit("acme: e-mail da diretoria", JOAO, "2026-01-07T10:00:00-03:00")
+    with pytest.raises(git.GitCommandError):
+        t.repo.git.merge("--no-ff", "email")  # both changed the same line
+    t.repo.git.checkout("--theirs", "tenants/acme.yaml")  # then resolved by hand to the old address
+    t.edit("tenants/acme.yaml", "email: compras@acmecomercio.com.br", "email: ti@acmecomercio.com.br")
+    env = {"GIT_AUTHOR_DATE": "2026-01-08T10:00:00-03:00", "GIT_COMMITTER_DATE": "2026-01-08T10:00:00-03:00"}
+    t.repo.git.add("tenants/acme.yaml")
+    t.repo.git.commit("--no-edit", "-m", "Merge pull request #30 from acme-org/email", env=env)
+    merge = t.head()
+    found = history(t.root, Selector(kind="tenant", key="acme"))
+    by_commit = {e.commit.sha: [(c.field, c.before, c.after) for c in e.changes] for e in found.events}
+    assert by_commit[branch] == [("email", "ti@acmecomercio.com.br", "compras@acmecomercio.com.br")]
+    assert by_commit[main_side] == [("email", "ti@acmecomercio.com.br", "diretoria@acmecomercio.com.br")]
+    # the resolution kept neither side: that is the merge's own change, against main's side
+    assert by_commit[merge] == [("email", "diretoria@acmecomercio.com.br", "ti@acmecomercio.com.br")]
+    assert next(e for e in found.events if e.commit.sha == branch).commit.pull_request == 30
+
+
+def test_an_unreadable_version_is_reported_without_its_text(tmp_path: Path) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("início", MARIA, "2026-01-05T10:00:00-03:00")
+    t.edit("tenants/acme.yaml", "status: ativo", "status: [ativo\nsenha: hunter2 ]: x")
+    broken = t.commit("quebrado", JOAO, "2026-01-06T10:00:00-03:00")
+    t.edit("tenants/acme.yaml", "status: [ativo\nsenha: hunter2 ]: x", "status: inativo")
+    t.commit("consertado", JOAO, "2026-01-07T10:00:00-03:00")
+    found = history(t.root, Selector(kind="tenant", key="acme"))
+    unreadable = [c for e in found.events for c in e.changes if e.commit.sha == broken]
+    assert [c.action for c in unreadable] == ["unreadable"]
+    assert "line" in (unreadable[0].after or "")
+    assert "hunter2" not in json.dumps([c.after for e in found.events for c in e.changes])
+
+
+def test_unwritable_state_dir_is_a_user_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("início", MARIA, "2026-01-05T10:00:00-03:00")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PABX_STATE_DIR", str(blocker))
+    result = CliRunner().invoke(main, ["history", "--repo", str(t.root)])
+    assert result.exit_code == 2
+    assert "cannot open the audit index" in result.output

@@ -201,15 +201,22 @@ class _Collector:
             else:
                 side[entity] = (path, fields)
 
-    def whole(self, side: Side, path: str, text: str) -> bool:
+    def read(self, path: str, text: str, *, new: bool) -> dict[Entity, Fields] | None:
+        """The entities of one version of a file; None (and, for the new version, an
+        `unreadable` change) when it is not YAML."""
         try:
-            self.put(side, path, extract(path, text))
-            return True
+            return extract(path, text)
         except parts.Unreadable as exc:
-            entity = single_entity(path) or Entity(FILE, path)
-            if side is self.new:
+            if new:
+                entity = single_entity(path) or Entity(FILE, path)
                 self.unreadable.append(Change(path, entity, "", UNREADABLE, None, str(exc)[:300]))
-            return False
+            return None
+
+    def whole(self, side: Side, path: str, text: str) -> bool:
+        found = self.read(path, text, new=side is self.new)
+        if found is not None:
+            self.put(side, path, found)
+        return found is not None
 
     def file(self, change: FileChange, blobs: BlobReader) -> None:
         old_text = blobs.text(change.old_blob) if change.old_blob and change.old_path else None
@@ -226,9 +233,15 @@ class _Collector:
                 self.put(self.old, old_path, _entities(old_path, shape, before))
                 self.put(self.new, change.path, _entities(change.path, shape, after))
                 return
-        old_ok = self.whole(self.old, old_path, old_text) if old_text is not None else False
-        new_ok = self.whole(self.new, change.path, new_text) if new_text is not None else False
-        if old_ok and new_ok and old_path != change.path:
+        old_found = self.read(old_path, old_text, new=False) if old_text is not None else None
+        new_found = self.read(change.path, new_text, new=True) if new_text is not None else None
+        if new_text is not None and new_found is None:
+            return  # unreadable now: reported, and nothing is said about its entities
+        if old_found is not None:
+            self.put(self.old, old_path, old_found)
+        if new_found is not None:
+            self.put(self.new, change.path, new_found)
+        if old_found is not None and new_found is not None and old_path != change.path:
             a, b = single_entity(old_path), single_entity(change.path)
             if a is not None and b is not None and a != b and a.kind == b.kind:
                 self.renames.append((a, b))

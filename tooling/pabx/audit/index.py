@@ -31,6 +31,7 @@ from pabx.audit.gitlog import (
     resolve,
     shallow_boundary,
 )
+from pabx.errors import UserError
 
 # pabx.loader.layout's DATA_FOLDERS and state_dir(), kept equal by a test: importing the loader
 # package imports every model, most of a quick question's time.
@@ -112,11 +113,17 @@ class AuditIndex:
         key = f"{Path(self.repo.common_dir).resolve()}\0{self.prefix}\0{self.ref}"
         name = hashlib.sha256(key.encode()).hexdigest()[:16]
         self.path = path or state_dir(root) / "audit" / f"index-{name}.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            self.repo.close()
+            raise UserError(
+                f"cannot open the audit index {self.path}: {exc} (set PABX_STATE_DIR to a writable folder)"
+            ) from None
         self.blobs = BlobReader(self.repo)
         self.status = self._update()
 

@@ -76,7 +76,16 @@ def load(text: str, path: str = "<git>") -> Any:
     try:
         return _parse(text)
     except yaml.YAMLError as exc:
-        raise Unreadable(" ".join(str(exc).split())) from None
+        raise Unreadable(_reason(exc)) from None
+
+
+def _reason(exc: yaml.YAMLError) -> str:
+    """What is wrong and where, without PyYAML's quote of the line (it could hold a secret)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        return f"{what} (line {mark.line + 1}, column {mark.column + 1})" if mark else what
+    return "invalid YAML"
 
 
 _PART_CACHE: dict[tuple[str, str], Any] = {}
