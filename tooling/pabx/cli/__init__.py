@@ -119,6 +119,8 @@ COMMANDS = {
     "deploys": "pabx.cli.deploys",
     "history": "pabx.cli.history",
     "audit": "pabx.cli.audit",
+    "mail": "pabx.cli.mail",
+    "notify": "pabx.cli.notify",
 }
 
 

@@ -33,6 +33,11 @@ def command(repo: Path) -> None:
     click.echo("== pabx summary")
     click.echo("\n".join(summary_lines(loaded, report)))
 
+    # -- e-mails (issue 6): welcome e-mails queued and sent to a local SMTP server -------------
+    from pabx.cli.mail import demo_step as mail_demo_step
+
+    mail_demo_step(repo)
+
     # -- report site (issue 5): a month of simulated CDRs, then the static site ----------------
     from pabx.cli.report import demo_step
 

@@ -13,9 +13,11 @@ from pabx.errors import UserError
 from pabx.gitinfo import revision
 from pabx.loader import load_valid_repository
 from pabx.loader.layout import state_dir
+from pabx.mail.outbox import outbox_path
 from pabx.render.secrets import KEY_VARIABLE, Secrets
 from pabx.report import Period, Provenance, build_site, load_registrations
 from pabx.report.cdrsource import cdr_datasets
+from pabx.report.emails import load_mail_log
 from pabx.report.source import commit_url
 
 
@@ -101,6 +103,7 @@ def command(
         period=period,
         registrations=load_registrations(state),
         provenance=Provenance(rev, commit_url(repo, rev), dt.datetime.now(dt.UTC)),
+        mail_log=load_mail_log(outbox_path(repo)),
     )
     click.echo(
         f"site: {result.pages} pages, {len(result.panels)} tenant panels, "

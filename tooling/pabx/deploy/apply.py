@@ -72,6 +72,7 @@ class ApplyResult:
     servers: dict[str, ServerOutcome]
     recorded: int = 0
     not_recorded_reason: str = ""
+    mails: list[str] = field(default_factory=list)  # the tenant e-mails queued (pabx.mail.events)
 
     @property
     def ok(self) -> bool:
@@ -163,6 +164,14 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
             if o.outcome in RECORDED
         ]
         applied.recorded = append_records(root, revision, records)
+    if not options.check and not target.is_local:
+        # issue 6: welcome / new-access e-mails for the tenants now live; `pabx mail send` sends them
+        from pabx.mail.events import queue_apply_mails
+
+        live = [name for name, o in outcomes.items() if not o.failed]
+        applied.mails = [q.line() for q in queue_apply_mails(repo, plan, live, revision)]
+        for line in applied.mails:
+            say(line)
     return applied
 
 

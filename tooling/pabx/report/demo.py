@@ -18,6 +18,7 @@ from pabx.loader import Repository
 from pabx.loader.layout import state_dir
 from pabx.render.secrets import Secrets
 from pabx.report.cdrsource import cdr_datasets
+from pabx.report.emails import load_mail_log
 from pabx.report.registrations import load_registrations
 from pabx.report.site import Period, Provenance, SiteResult, build_site
 from pabx.report.source import commit_url
@@ -55,5 +56,6 @@ def build_demo_site(
         period=period,
         registrations=load_registrations(state_dir(repo.root)),
         provenance=Provenance(rev, commit_url(repo.root, rev), dt.datetime.now(dt.UTC)),
+        mail_log=load_mail_log(workdir / "mail" / "outbox.sqlite3"),  # the e-mail step's own outbox
     )
     return DemoSite(site, master, rows, lines)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,9 +27,10 @@ import jinja2
 
 from pabx.errors import UserError
 from pabx.loader import Repository
+from pabx.mail.model import KIND_LABELS, Record
 from pabx.model import NumberEntry, Status, Tenant
 from pabx.render.secrets import Secrets
-from pabx.report import dashboard, extrato, fmt, lists
+from pabx.report import dashboard, emails, extrato, fmt, lists
 from pabx.report.env import make_environment
 from pabx.report.labels import PERSON_TYPE, STATUS
 from pabx.report.registrations import Registrations
@@ -52,8 +53,9 @@ ADMIN_NAV = (
     ("pre-atendimentos.html", "Pré-atendimentos"),
     ("rotas.html", "Rotas"),
     ("extrato.html", "Extrato"),
+    ("emails.html", "E-mails"),
 )
-PANEL_NAV = tuple(item for item in ADMIN_NAV if item[0] not in ("clientes.html", "rotas.html"))
+PANEL_NAV = tuple(item for item in ADMIN_NAV if item[0] not in ("clientes.html", "rotas.html", "emails.html"))
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def build_site(
     period: Period,
     registrations: Registrations,
     provenance: Provenance,
+    mail_log: Sequence[Record] = (),
 ) -> SiteResult:
     """Write the whole site into `out`, replacing a previous build there (and only such a build).
 
@@ -124,7 +127,7 @@ def build_site(
     _check_target(out)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
-        builder = _Builder(repo, staging, datasets, period, registrations, provenance, tokens)
+        builder = _Builder(repo, staging, datasets, period, registrations, provenance, tokens, mail_log)
         try:
             builder.admin()
             for slug, token in tokens.items():
@@ -174,8 +177,10 @@ class _Builder:
         registrations: Registrations,
         provenance: Provenance,
         tokens: dict[str, str],
+        mail_log: Sequence[Record] = (),
     ) -> None:
         self.repo = repo
+        self.mail_log = mail_log
         self.root = root
         self.datasets = datasets
         self.period = period
@@ -221,6 +226,9 @@ class _Builder:
         detail = _Page(self, base, "Administração", ADMIN_NAV, assets="../assets/", up="../")
         for slug, tenant in self.tenants.items():
             detail.cliente(slug, tenant, f"../../{PANELS}/{self.tokens[slug]}/index.html", statements)
+        page.table(emails.table(self.mail_log, self.timezone))
+        for record in self.mail_log:
+            detail.email(record)
         _copy_assets(base / "assets")
         self.pages += page.count + detail.count
 
@@ -342,6 +350,25 @@ class _Page:
             person_type=PERSON_TYPE[tenant.person_type],
             panel_href=panel_href,
             statements=[s for s in statements if s.tenant == slug],
+        )
+
+    def email(self, record: Record) -> None:
+        tz = self.builder.timezone
+        self.write(
+            "email.html.j2",
+            emails.message_href(record),
+            title=f"E-mail #{record.id}",
+            active="emails.html",
+            record=record,
+            kind=KIND_LABELS[record.kind],
+            status=emails.status_text(record),
+            created=fmt.datetime_br(record.created_at, tz),
+            sent=fmt.datetime_br(record.sent_at, tz) if record.sent_at else None,
+            next_attempt=(
+                fmt.datetime_br(record.next_attempt_at, tz)
+                if record.next_attempt_at and record.status.value == "pendente"
+                else None
+            ),
         )
 
 
