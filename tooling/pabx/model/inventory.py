@@ -15,6 +15,7 @@ from pabx.model.common import Strict, Text
 from pabx.model.trunk import Host
 
 SERVER_GROUP = "asterisk"
+EDGE_GROUP = "edge"  # Kamailio SIP edge hosts in front of the Asterisk servers (pabx.edge)
 
 
 class Capacity(Strict):
@@ -51,13 +52,32 @@ class HostVars(Strict):
         description="The Asterisk binary pabx runs as `<cli> -rx '<command>'`; empty: no Asterisk (reloads skipped)",
     )
 
+    pabx_edge_address: Host | None = Field(
+        None,
+        title="Endereço SIP do edge",
+        description="Edge hosts only: address Kamailio listens on (carriers and phones send here)",
+    )
+    pabx_edge_port: int = Field(5060, ge=1, le=65535, title="Porta SIP do edge")
+    pabx_kamailio_etc: str = Field(
+        "/etc/kamailio/pabx",
+        pattern=r"^/",
+        title="Diretório de configuração do Kamailio",
+        description="Edge hosts only: where the edge map (kamailio.cfg, db_text tables, dispatcher.list) lives",
+    )
+    pabx_kamailio_ctl: str = Field(
+        "unix:/run/kamailio/pabx_ctl",
+        title="Socket de controle do Kamailio",
+        description="Edge hosts only: the ctl module's socket (kamcmd -s ... htable.reload)",
+    )
+
     @model_validator(mode="after")
     def _only_ansible_extras(self) -> HostVars:
         for key in self.model_extra or {}:
             if not key.startswith("ansible_"):
                 raise ValueError(
                     f"unknown host variable {key!r}: pabx knows pabx_capacity, pabx_sip_address, "
-                    "pabx_sip_port, pabx_site, pabx_asterisk_etc, pabx_asterisk_cli; "
+                    "pabx_sip_port, pabx_site, pabx_asterisk_etc, pabx_asterisk_cli, pabx_edge_address, "
+                    "pabx_edge_port, pabx_kamailio_etc, pabx_kamailio_ctl; "
                     "Ansible's own variables start with ansible_"
                 )
         return self

@@ -142,13 +142,16 @@ def render_repository(
     are spread over `jobs` processes (default: the CPUs) when there are many. `force` renders
     and compares every file anyway (to repair a build directory edited by hand).
     """
+    from pabx.edge.model import edge_hosts
     from pabx.plan.cache import Placement, fingerprints  # the plan shares this cache key
 
+    edges = edge_hosts(repo)
     if only:
-        unknown = sorted(set(only) - set(repo.servers))
+        unknown = sorted(set(only) - set(repo.servers) - set(edges))
         if unknown:
-            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(repo.servers)})")
-    servers = sorted(only or repo.servers)
+            known = [*repo.servers, *edges]
+            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(known)})")
+    servers = sorted(s for s in only if s in repo.servers) if only else sorted(repo.servers)
     placement = Placement.of(repo)
     blobs = {path: doc.text_sha for path, doc in repo.docs.items()}
     blobs.update(_template_blobs(repo.root))
@@ -181,6 +184,10 @@ def render_repository(
     _JOB = None
     for result in done:
         results[result.server] = result
+    if edges:  # the Kamailio edge in front of the servers (pabx.edge)
+        from pabx.edge.render import write_edges
+
+        results.update(write_edges(repo, out, revision, secrets.masked, only=only))
     return RenderResult(dict(sorted(results.items())), secrets.masked, revision)
 
 

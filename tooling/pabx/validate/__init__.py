@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pabx.errors import Report
 from pabx.loader.repo import Repository, load_repository, paused_gc
-from pabx.validate import fleet, identity, internal, numbers, references, secrets, users  # noqa: F401  (registers)
+from pabx.validate import edge, fleet, identity, internal, numbers, references, secrets, users  # noqa: F401  (registers)
 from pabx.validate.registry import RULES, all_rule_docs
 
 
