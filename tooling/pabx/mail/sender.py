@@ -150,14 +150,10 @@ def _send(
                         "The e-mails stay pendente"
                     ) from None
                 return
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                # the connection is gone: this message may or may not have been accepted
-                error = f"conexão perdida durante o envio: {smtpmod.describe(exc)}"
-                outbox.mark_retry(record.id, error, clock())
-                outbox.defer([r.id for r in due[index + 1 :]], error, clock())
-                result.deferred.extend((r, error) for r in due[index:])
-                return
-            except smtplib.SMTPException as exc:
+            except (
+                smtplib.SMTPResponseException,
+                smtplib.SMTPRecipientsRefused,
+            ) as exc:  # about this message
                 error = smtpmod.describe(exc)
                 if smtpmod.is_permanent(exc):
                     outbox.mark_failed(record.id, error, clock())
@@ -166,6 +162,13 @@ def _send(
                     outbox.mark_retry(record.id, error, clock())
                     result.deferred.append((record, error))
                 continue
+            except OSError as exc:  # SMTPServerDisconnected, a reset, a timeout (SMTPException is one)
+                # the connection is gone: this message may or may not have been accepted
+                error = f"conexão perdida durante o envio: {smtpmod.describe(exc)}"
+                outbox.mark_retry(record.id, error, clock())
+                outbox.defer([r.id for r in due[index + 1 :]], error, clock())
+                result.deferred.extend((r, error) for r in due[index:])
+                return
             outbox.mark_sent(record.id, token, clock())
             result.sent.append(record)
     finally:
