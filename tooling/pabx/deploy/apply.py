@@ -22,6 +22,7 @@ from pabx.deploy.records import Record, actor, append_records, utc_now
 from pabx.deploy.release import StagedRelease, stage_releases
 from pabx.deploy.runner import HostResult, Progress, run_playbook
 from pabx.deploy.targets import Target, TargetKind, resolve_target
+from pabx.edge.plan import apply_phases
 from pabx.errors import UserError
 from pabx.loader import load_valid_repository
 from pabx.loader.layout import state_dir
@@ -119,7 +120,14 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
     outcomes: dict[str, ServerOutcome] = {}
     try:
         say(f"rendering and checking {len(selected)} release(s) (revision {revision[:12]})")
-        staged = stage_releases(repo, secrets, revision, workdir / "releases", only=selected)
+        staged = stage_releases(
+            repo,
+            secrets,
+            revision,
+            workdir / "releases",
+            only=selected,
+            verified_cache=state_dir(root) / "deploy" / "verified.json",
+        )
         for server, release in staged.items():
             if not release.verified:
                 say(f"{server:<16} release check: FAILED ({len(release.problems)} problem(s))")
@@ -127,20 +135,31 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
                     say(f"{server:<16}   {problem}")
                 outcomes[server] = ServerOutcome(server, "failed", error="; ".join(release.problems[:3]))
         ready = [s for s in selected if s in staged and staged[s].verified]
-        if ready:
-            extravars = _extravars(plan, staged, ready, revision, run_id, options, repo.platform, actor(root))
+        # with an edge map change: the servers gaining tenants, the edge, then the old servers' cleanup
+        for label, members in apply_phases(ready, plan.edge if not options.servers else None):
+            if label == "edge":
+                outcomes.update(_apply_edge(repo, target, plan, revision, workdir, options, say))
+                continue
+            if label != "servidores":
+                say(f"fase: {label} ({', '.join(members)})")
+            extravars = _extravars(
+                plan, staged, members, revision, run_id, options, repo.platform, actor(root)
+            )
             result = run_playbook(
                 PLAYBOOK,
                 target.inventory,
                 extravars,
                 workdir,
-                limit=ready,
+                limit=members,
                 check=options.check,
-                forks=min(max(len(ready), 1), 20),
+                forks=min(max(len(members), 1), 20),
                 progress=progress,
             )
-            for server in ready:
+            for server in members:
                 outcomes[server] = _outcome(server, result.hosts.get(server), plan)
+            if any(outcomes[s].failed for s in members) and label == "servidores novos":
+                say("a new server failed: the edge map and the old servers' cleanup are not applied")
+                break
     finally:
         shutil.rmtree(workdir / "releases", ignore_errors=True)  # they hold secrets
     outcomes = dict(sorted(outcomes.items()))
@@ -161,7 +180,7 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
         records = [
             Record(name, revision, staged[name].checksum, when, RECORDED[o.outcome], who, o.release)
             for name, o in outcomes.items()
-            if o.outcome in RECORDED
+            if o.outcome in RECORDED and name in staged  # edge hosts have no Asterisk release
         ]
         applied.recorded = append_records(root, revision, records)
     if not options.check and not target.is_local:
@@ -173,6 +192,46 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
         for line in applied.mails:
             say(line)
     return applied
+
+
+EDGE_PLAYBOOK = "edge.yml"
+
+
+def _apply_edge(
+    repo: Any, target: Target, plan: Plan, revision: str, workdir: Path, options: ApplyOptions, say: Progress
+) -> dict[str, ServerOutcome]:
+    """The edge phase: render the edge map and ship it to every edge host (tables reloaded, no restart)."""
+    from pabx.edge.render import RELOAD_COMMANDS, write_edges
+
+    say(f"fase: edge ({', '.join(plan.edge.hosts)})")
+    if target.is_local:
+        say("edge: the local target has no edge host (skipped)")
+        return {}
+    built = write_edges(repo, workdir / "edges", revision, masked=False)
+    edges = {
+        name: {"dir": str((workdir / "edges" / name).resolve()), "files": sorted(result.files)}
+        for name, result in built.items()
+    }
+    result = run_playbook(
+        EDGE_PLAYBOOK,
+        target.inventory,
+        {"pabx_edges": edges, "pabx_edge_reloads": list(RELOAD_COMMANDS)},
+        workdir,
+        limit=sorted(edges),
+        check=options.check,
+        forks=min(max(len(edges), 1), 20),
+        progress=say,
+    )
+    out: dict[str, ServerOutcome] = {}
+    for name in edges:
+        host = result.hosts.get(name)
+        if host is None:
+            out[name] = ServerOutcome(name, "not-run", error="not run")
+            continue
+        reloads = [str(r) for r in host.data.get("reloads") or []]
+        restart = str(host.data.get("restart_required")).strip() == "True"
+        out[name] = ServerOutcome(name, host.outcome, revision, reloads, host.error, restart)
+    return out
 
 
 def _extravars(

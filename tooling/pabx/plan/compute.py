@@ -150,6 +150,11 @@ def compute_plan(
         changes = sorted(_unique(changes), key=change_order)
         gates = sorted(_unique(gates), key=lambda g: (g.kind, g.id))
         resolved = {server: (sides[rev].revision if rev else None) for server, rev in per_server.items()}
+    with timer("edge map"):
+        from pabx.edge.plan import plan_edge
+
+        edge_base = sides[base].repo if base in sides else next(iter(sides.values()), empty).repo
+        edge = plan_edge(edge_base, head_repo)
     with timer("head revision"):
         head_revision = gitinfo.revision(root)
     return Plan(
@@ -162,6 +167,7 @@ def compute_plan(
         allow_destructive=allow_destructive,
         threshold=threshold,
         timings=timer.timings,
+        edge=edge,
     )
 
 

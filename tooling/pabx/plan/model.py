@@ -147,6 +147,11 @@ class Plan:
     allow_destructive: bool = False
     threshold: float = 0.2
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    edge: Any = None  # pabx.edge.plan.EdgePlan when the inventory has a SIP edge
+
+    @property
+    def edge_changed(self) -> bool:
+        return bool(self.edge is not None and self.edge.changed)
 
     @property
     def blocked(self) -> bool:
@@ -155,7 +160,9 @@ class Plan:
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes and not any(s.changed for s in self.servers.values())
+        return (
+            not self.changes and not any(s.changed for s in self.servers.values()) and not self.edge_changed
+        )
 
     @property
     def changed_servers(self) -> list[str]:
@@ -168,12 +175,15 @@ class Plan:
         return out
 
     def checksum_body(self) -> dict[str, Any]:
-        return {
+        body = {
             "version": PLAN_FORMAT_VERSION,
             "changes": [c.to_json() for c in self.changes],
             "gates": [g.to_json() for g in self.gates],
             "servers": {name: s.checksum_body() for name, s in sorted(self.servers.items())},
         }
+        if self.edge_changed:  # a fleet without an edge keeps the checksums it had
+            body["edge"] = self.edge.to_json()
+        return body
 
     @property
     def checksum(self) -> str:
@@ -203,4 +213,4 @@ class Plan:
             "gates": [g.to_json() for g in self.gates],
             "changes": [c.to_json() for c in self.changes],
             "servers": {name: s.to_json() for name, s in sorted(self.servers.items())},
-        }
+        } | ({"edge": self.edge.to_json()} if self.edge is not None else {})

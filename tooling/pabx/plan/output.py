@@ -86,6 +86,7 @@ class TextFormat:
                         f"    {SYMBOL[change.action]} {change.id}  {change.summary}  ({change.file})"
                     )
                     lines += [f"        {f.field}: {_value(f.old)} → {_value(f.new)}" for f in change.fields]
+        lines += edge_lines(plan)
         lines += ["", "Servidores:"]
         for name, server in plan.servers.items():
             lines += self._server(name, server)
@@ -104,6 +105,25 @@ class TextFormat:
             lines.append(f"    {SYMBOL[change.action]} {path}")
             lines += [f"      {line}" for line in change.diff.rstrip("\n").splitlines()]
         return lines
+
+
+def edge_lines(plan: Plan, limit: int | None = None) -> list[str]:
+    """The edge map change (DIDs and tenants changing server) and the order the apply follows."""
+    edge = plan.edge
+    if edge is None or not edge.changed:
+        return []
+    from pabx.edge.plan import apply_phases
+
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(edge.counts.items()))
+    lines = ["", f"Edge SIP ({', '.join(edge.hosts)}): mapa muda ({counts})"]
+    shown = edge.changes if limit is None else edge.changes[:limit]
+    lines += [f"  ~ {c.describe()}" for c in shown]
+    hidden = edge.truncated + len(edge.changes) - len(shown)
+    if hidden:
+        lines.append(f"  … e mais {hidden} (pabx plan --format json)")
+    phases = apply_phases(plan.changed_servers, edge)
+    lines.append("  Ordem do apply: " + " → ".join(f"{label} ({', '.join(m)})" for label, m in phases))
+    return lines
 
 
 class JsonFormat:
@@ -148,8 +168,10 @@ class MarkdownFormat:
         tail = self._tail(plan)
         changes = self._changes(plan, int(self.budget * self.changes_share) - len(head))
         room = self.budget - len(head) - len(changes) - len(tail)
+        edge = "\n".join(_md(line) if line else "" for line in edge_lines(plan, limit=40)) + "\n"
+        room -= len(edge)
         servers = self._servers(plan, room)
-        text = head + changes + servers + tail
+        text = head + changes + edge + servers + tail
         if len(text) > self.budget:  # never expected: the parts were measured; stay valid regardless
             text = head + changes[: max(0, self.budget - len(head) - len(tail) - 200)] + "\n\n…\n" + tail
         return text
