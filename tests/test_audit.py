@@ -460,3 +460,17 @@ def test_unwritable_state_dir_is_a_user_error(tmp_path: Path, monkeypatch: pytes
     result = CliRunner().invoke(main, ["history", "--repo", str(t.root)])
     assert result.exit_code == 2
     assert "cannot open the audit index" in result.output
+
+
+def test_path_given_absolute_or_relative(scenario: dict[str, str], runner: CliRunner) -> None:
+    root = Path(scenario["path"])
+    relative = runner.invoke(main, ["history", "--path", "./routes/sp-principal.yaml", "--repo", str(root)])
+    absolute = runner.invoke(
+        main, ["history", "--path", str(root / "routes/sp-principal.yaml"), "--repo", str(root)]
+    )
+    assert relative.exit_code == absolute.exit_code == 0
+    assert "trunks.ldn_movel: embratel → claro-rj" in relative.output
+    assert relative.output == absolute.output
+    outside = runner.invoke(main, ["history", "--path", "/etc/hosts", "--repo", str(root)])
+    assert outside.exit_code == 2
+    assert "not inside the repository" in outside.output

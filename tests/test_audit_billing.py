@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pabx.audit.billing import PlanHistory, plan_for_history, plans_in_force
+from pabx.audit.billing import PlanHistory, plan_for_history, plans_in_force, shared_history
 from pabx.cdr.dataset import build_dataset
 from pabx.cdr.ingest import ingest
 from pabx.cdr.rating import Call, current_plan, rate
@@ -167,3 +167,17 @@ def test_cdr_dataset_rates_each_call_at_the_plan_in_force(tmp_path: Path) -> Non
     assert flat["cost"] != row["cost"]  # the first call really was rated at the old plan
     daily = {r["date"]: r["cost"] for r in data["daily"] if r["class"] == "ldn_fixo"}
     assert daily["2026-02-10"] == float(round(cost(D(2026, 2, 10), 120, empresarial), 2))
+
+
+def test_one_history_per_process_until_main_moves(tmp_path: Path) -> None:
+    t = Timeline(tmp_path / "repo")
+    t.commit("Dados iniciais", MARIA, "2026-01-05T10:00:00-03:00")
+    first = shared_history(t.root)
+    assert shared_history(t.root) is first  # the report builds one dataset per tenant
+    assert first.plan_for("acme", D(2026, 3, 1)) is not None
+    t.edit("tenants/acme.yaml", "plan: empresarial", "plan: basico")
+    t.commit("acme: básico", JOAO, "2026-02-01T10:00:00-03:00")
+    again = shared_history(t.root)
+    assert again is not first
+    changed = again.plan_for("acme", D(2026, 3, 1))
+    assert changed is not None and changed.name == "Básico"

@@ -112,7 +112,7 @@ def test_cli_text_and_json(scenario: dict[str, str], runner: CliRunner) -> None:
     assert "Proprietário: conecta-telecom" in text.output
     assert "Destino: queue:600" in text.output
     assert "Rota: sp-principal" in text.output
-    assert f"pbx-sp-01: {scenario['suspend'][:7]}" in text.output
+    assert f"pbx-sp-01 (serves conecta-telecom): {scenario['suspend'][:7]}" in text.output
     assert "differs from main (2 commits behind)" in text.output
     assert "Proprietário: acme" in text.output  # what pbx-sp-01 ran
     data = json.loads(runner.invoke(main, [*args, "--format", "json"]).output)

@@ -36,6 +36,7 @@ class PlanHistory:
         self._repo: git.Repo = open_repo(root)
         self._prefix = prefix_of(self._repo, root)
         self.ref, tip = resolve(self._repo, ref)
+        self.tip = tip
         chain = self._repo.git.log("--first-parent", "--format=%H %ct", tip).split("\n")
         pairs = [line.split() for line in reversed(chain) if line.strip()]
         self._shas = [sha for sha, _ in pairs]
@@ -56,6 +57,13 @@ class PlanHistory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def is_current(self) -> bool:
+        """The ref still points where it did (a branch read from its ref file: no git process)."""
+        try:
+            return self._repo.commit(self.ref).hexsha == self.tip
+        except (git.BadName, ValueError):
+            return False
 
     def commit_on(self, day: dt.date) -> str | None:
         """The first-parent commit of main current at the end of `day` (None: before history)."""
@@ -144,12 +152,28 @@ def plans_in_force(
         return {day: plans.plans_on(day) for day in sorted(set(dates))}
 
 
+_SHARED: dict[tuple[Path, str | None], PlanHistory] = {}
+
+
+def shared_history(root: Path, ref: str | None = None) -> PlanHistory:
+    """One PlanHistory per repository and ref in a process, as long as the ref does not move:
+    the report site builds one dataset per tenant, each asking the same dates."""
+    key = (root.resolve(), ref)
+    found = _SHARED.get(key)
+    if found is not None and found.is_current():
+        return found
+    if found is not None:
+        found.close()
+    found = _SHARED[key] = PlanHistory(root, ref)
+    return found
+
+
 def plan_for_history(root: Path, current: PlanFor, *, ref: str | None = None) -> PlanFor:
     """A `PlanFor` that rates at the plan on main on the call's date, and at `current` (the work
     tree's plans) for a tenant or a date main does not know (not committed yet, before a shallow
     clone's history). Outside git, `current` itself."""
     try:
-        history = PlanHistory(root, ref)
+        history = shared_history(root, ref)
     except UserError:
         return current
 

@@ -63,7 +63,7 @@ def command(
     selector = Selector()
     if chosen:
         kind, value = chosen[0]
-        selector = Selector(path=value) if kind == "path" else Selector(kind=kind, key=value)
+        selector = Selector(path=_relative(repo, value)) if kind == "path" else Selector(kind=kind, key=value)
     tz = platform_timezone(repo)
     found = history(
         repo,
@@ -76,3 +76,14 @@ def command(
         for note in found.notes:
             click.echo(f"note: {note}", err=True)
     click.echo(OUTPUTS[fmt].render(found, tz), nl=False)
+
+
+def _relative(repo: Path, path: str) -> str:
+    """A --path as the repository names it (relative to its root, with / separators)."""
+    given = Path(path)
+    if not given.is_absolute():
+        return given.as_posix().removeprefix("./")
+    try:
+        return given.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        raise UserError(f"--path {path} is not inside the repository {repo}") from None
