@@ -21,7 +21,7 @@ from typing import Any
 
 from pabx.cdr.analytics import build_calls
 from pabx.cdr.dataset import own_ddds, platform_timezone
-from pabx.cdr.store import connect, create_cdr_view
+from pabx.cdr.store import connect, create_cdr_view, create_fragment_views
 from pabx.loader import Repository
 from pabx.mail import compose
 from pabx.mail.events import common_context, sender_of
@@ -51,9 +51,9 @@ def missed_calls(repo: Repository, store: Path, date_from: dt.date, date_to: dt.
     """Missed calls starting on local dates [date_from, date_to], one per rung extension."""
     con = connect()
     try:
-        create_cdr_view(
-            con, store, utc_from=date_from - dt.timedelta(days=2), utc_to=date_to + dt.timedelta(days=2)
-        )
+        utc_from, utc_to = date_from - dt.timedelta(days=2), date_to + dt.timedelta(days=2)
+        create_fragment_views(con, store, utc_from=utc_from, utc_to=utc_to)
+        create_cdr_view(con, store, utc_from=utc_from, utc_to=utc_to)  # the legs, for the caller's name
         build_calls(
             con,
             timezone=platform_timezone(repo),
