@@ -106,7 +106,7 @@ def test_digest_lists_each_extensions_new_calls_once(demo_repo: Path, runner: Cl
                 disposition="NO ANSWER",
                 dstchannel=f"PJSIP/acme_2001-0000000{n}",
                 src=f"1130010{n}00",
-            )  # fmt: skip
+            )
             for n in (3, 4, 5)
         )
         master.write_text(first + more, encoding="utf-8")
