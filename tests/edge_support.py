@@ -126,11 +126,11 @@ def reload_tables(fleet: Fleet) -> None:
         kamcmd(fleet, *command.split())
 
 
-def start_edge(fleet: Fleet) -> subprocess.Popen[bytes]:
+def start_edge(fleet: Fleet, shm_mb: int = 64) -> subprocess.Popen[bytes]:
     cfg = fleet.build / "kamailio.cfg"
     log = open(fleet.run / "kamailio.log", "wb")  # noqa: SIM115  (closed with the process)
     proc = subprocess.Popen(
-        ["kamailio", "-f", str(cfg), "-DD", "-E", "-m", "64", "-M", "8", "-Y", str(fleet.run)],
+        ["kamailio", "-f", str(cfg), "-DD", "-E", "-m", str(shm_mb), "-M", "8", "-Y", str(fleet.run)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -253,12 +253,12 @@ def stop(fleet: Fleet) -> None:
 
 
 @contextmanager
-def running_fleet(repo: Path) -> Iterator[Fleet]:
+def running_fleet(repo: Path, shm_mb: int = 64) -> Iterator[Fleet]:
     run = short_run_dir()
     fleet = make_fleet(repo, run)
     try:
         render(repo)
-        start_edge(fleet)
+        start_edge(fleet, shm_mb)
         for server in SERVER_ADDRESSES:
             start_server(fleet, server)
         yield fleet
