@@ -247,7 +247,7 @@ def test_playbooks_use_only_builtin_modules() -> None:
         "failed_when",
         "check_mode",
     }
-    keywords |= {"diff", "environment", "ignore_errors", "no_log"}
+    keywords |= {"diff", "environment", "ignore_errors", "no_log", "retries", "delay", "until"}
     for playbook in ANSIBLE.glob("*.yml"):
         for task in tasks(yaml.safe_load(playbook.read_text())):
             modules = set(task) - keywords

@@ -73,7 +73,7 @@ def drift(
     revision = gitinfo.revision(root)
     workdir = state_dir(root) / "deploy" / "drift" / uuid.uuid4().hex[:8]
     try:
-        staged = stage_releases(repo, secrets, revision, workdir / "releases", only=selected, lint=False)
+        staged = stage_releases(repo, secrets, revision, workdir / "releases", only=selected, verify=False)
         extravars: dict[str, Any] = {
             "pabx_servers": {
                 name: {

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,9 +76,15 @@ def stage_releases(
     dest: Path,
     *,
     only: list[str] | None = None,
-    lint: bool = True,
+    verify: bool = True,
+    verified_cache: Path | None = None,
 ) -> dict[str, StagedRelease]:
-    """Render every (or `only` these) server's release into `dest/<server>/`, check and pack it."""
+    """Render every (or `only` these) server's release into `dest/<server>/`, check and pack it.
+
+    The checks depend on the files alone, so a release whose content was checked before (its
+    checksum in `verified_cache`) is not checked again; asterisklint runs in threads beside the
+    parser checks (it is a child process: the two cores work at once).
+    """
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o700)  # the releases hold secrets
     staged: dict[str, StagedRelease] = {}
@@ -85,7 +93,7 @@ def stage_releases(
         directory = dest / server
         extra = {naming.MANIFEST: manifest(server, files, revision, secrets.masked)}
         write_release(directory, files, extra)
-        release = StagedRelease(
+        staged[server] = StagedRelease(
             server=server,
             name=release_name(revision, checksum),
             checksum=checksum,
@@ -95,28 +103,63 @@ def stage_releases(
             contexts=_phone_contexts(files),
             endpoints=_endpoints(files),
         )
-        release.problems = verify_release(release, lint=lint)
-        _pack(directory, release.tarball)
-        staged[server] = release
+    if verify:
+        cached = _read_cache(verified_cache)
+        todo = [r for r in staged.values() if r.checksum not in cached]
+        with ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1)) as pool:
+            linted = {r.server: pool.submit(_lint, r) for r in todo}
+            for release in staged.values():
+                if release.checksum in cached:
+                    release.problems = list(cached[release.checksum])
+                else:
+                    release.problems = _parser_problems(release)
+            for server, future in linted.items():
+                staged[server].problems += future.result()
+        if verified_cache is not None:
+            # only a clean release is remembered: a problem (asterisklint missing…) is looked at again
+            _write_cache(verified_cache, {**cached, **{r.checksum: [] for r in todo if not r.problems}})
+    for release in staged.values():
+        _pack(release.directory, release.tarball)
     return staged
 
 
 def verify_release(release: StagedRelease, *, lint: bool = True) -> list[str]:
     """Problems that stop this release before upload: parser references, then asterisklint."""
-    problems = [
+    return _parser_problems(release) + (_lint(release) if lint else [])
+
+
+def _parser_problems(release: StagedRelease) -> list[str]:
+    return [
         f"{p.path}:{p.line}: {p.message} [{p.rule}]"
         for p in check_release(release.files)
         if p.severity is Severity.ERROR
     ]
-    if lint:
-        if asterisklint_binary() is None:
-            problems.append("asterisklint is not installed (pip install asterisklint): release not checked")
-        else:
-            problems += [
-                f"{f.file}:{f.line}: {f.code}: {f.message} [asterisklint]"
-                for f in asterisklint(release.directory)
-            ]
-    return problems
+
+
+def _lint(release: StagedRelease) -> list[str]:
+    if asterisklint_binary() is None:
+        return ["asterisklint is not installed (pip install asterisklint): release not checked"]
+    return [
+        f"{f.file}:{f.line}: {f.code}: {f.message} [asterisklint]" for f in asterisklint(release.directory)
+    ]
+
+
+def _read_cache(path: Path | None) -> dict[str, list[str]]:
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): [str(p) for p in v] for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_cache(path: Path, data: dict[str, list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recent = dict(list(data.items())[-2000:])  # bounded: the releases of the last applies
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(recent), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _phone_contexts(files: dict[str, str]) -> list[str]:
