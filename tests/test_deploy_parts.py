@@ -420,3 +420,32 @@ def test_rollback_commit_restores_the_data_folders(demo_repo: Path) -> None:
         rollback_commit(demo_repo, "HEAD~1")
     with pytest.raises(UserError, match="not a commit"):
         rollback_commit(demo_repo, "no-such-revision")
+
+
+def test_finish_keeps_the_last_releases_and_never_the_live_or_previous(tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    releases = etc / "pabx-releases"
+    names = [f"r{i}" for i in range(7)]
+    for age, name in enumerate(reversed(names)):  # r6 newest ... r0 oldest
+        (releases / name).mkdir(parents=True)
+        stamp = 1_700_000_000 - age * 60
+        os.utime(releases / name, (stamp, stamp))
+    record = {"server": "s1", "revision": "a" * 40, "checksum": "c" * 64, "release": str(releases / "r6")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ANSIBLE / "files" / "finish.py"),
+            str(etc),
+            json.dumps(record),
+            str(releases / "r6"),
+            str(releases / "r0"),  # the previous release: kept however old
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted(p.name for p in releases.iterdir()) == ["r0", "r4", "r5", "r6"]
+    assert sorted(json.loads(proc.stdout)["removed"]) == ["r1", "r2", "r3"]
+    live = json.loads((etc / "pabx-live.json").read_text())
+    assert live["release"] == str(releases / "r6") and live["time"].endswith("Z")
