@@ -110,33 +110,66 @@ WITH legs AS (
             nullif(regexp_extract(dstchannel, '^[^/]+/[a-z0-9-]+_([0-9]+)-[^-]*$', 1), '')
         END AS rung_leg
     FROM {source}
+),
+-- Most calls have one leg: those become fragments row by row; only calls with several legs
+-- are aggregated (far less memory than grouping every leg).
+multi AS (SELECT call_id FROM legs GROUP BY call_id HAVING count(*) > 1),
+single AS (
+    SELECT
+        call_id,
+        CASE WHEN accountcode <> '' THEN accountcode WHEN peeraccount <> '' THEN peeraccount ELSE '' END
+            AS tenant,
+        nullif(uf0, '') AS tag,
+        from_trunk,
+        to_trunk,
+        start AS start_utc,
+        "end" AS end_utc,
+        disposition = 'ANSWERED' AS answered,
+        CASE WHEN disposition = 'ANSWERED' THEN billsec ELSE 0 END AS billsec,
+        src AS caller,
+        dialed_leg AS dialed,
+        pabx_ddd(dialed_leg, '__') AS dialed_ddd,
+        pabx_ddd(src, '__') AS caller_ddd,
+        lastapp AS last_app,
+        start AS last_start,
+        coalesce(dstchannel, '') = '' AS no_dst,
+        lastapp = 'Hangup' AS all_hangup,
+        dcontext IN ('pabx-deny', 'pabx-suspended') AS all_deny,
+        CASE WHEN dcontext = 'pabx-deny' THEN dst
+             WHEN dcontext = 'pabx-suspended' THEN 'suspended'
+             ELSE 'hangup ' || lastdata END AS refusal,
+        CASE WHEN rung_leg IS NULL THEN []::VARCHAR[] ELSE [rung_leg] END AS rung
+    FROM legs WHERE call_id NOT IN (SELECT call_id FROM multi)
+),
+grouped AS (
+    SELECT
+        call_id,
+        coalesce(arg_min(accountcode, start) FILTER (WHERE accountcode <> ''),
+                 arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''), '') AS tenant,
+        arg_min(uf0, start) FILTER (WHERE uf0 <> '') AS tag,
+        bool_or(from_trunk) AS from_trunk,
+        bool_or(to_trunk) AS to_trunk,
+        min(start) AS start_utc,
+        max("end") AS end_utc,
+        bool_or(disposition = 'ANSWERED') AS answered,
+        coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
+        arg_min(src, start) AS caller,
+        arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL) AS dialed,
+        pabx_ddd(arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL), '__') AS dialed_ddd,
+        pabx_ddd(arg_min(src, start), '__') AS caller_ddd,
+        arg_max(lastapp, start) AS last_app,
+        max(start) AS last_start,
+        NOT bool_or(coalesce(dstchannel, '') <> '') AS no_dst,
+        bool_and(lastapp = 'Hangup') AS all_hangup,
+        bool_and(dcontext IN ('pabx-deny', 'pabx-suspended')) AS all_deny,
+        arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
+                     WHEN dcontext = 'pabx-suspended' THEN 'suspended'
+                     ELSE 'hangup ' || lastdata END, start) AS refusal,
+        coalesce(list(rung_leg) FILTER (WHERE rung_leg IS NOT NULL), []::VARCHAR[]) AS rung
+    FROM legs WHERE call_id IN (SELECT call_id FROM multi)
+    GROUP BY call_id
 )
-SELECT
-    call_id,
-    coalesce(arg_min(accountcode, start) FILTER (WHERE accountcode <> ''),
-             arg_min(peeraccount, start) FILTER (WHERE peeraccount <> ''), '') AS tenant,
-    arg_min(uf0, start) FILTER (WHERE uf0 <> '') AS tag,
-    bool_or(from_trunk) AS from_trunk,
-    bool_or(to_trunk) AS to_trunk,
-    min(start) AS start_utc,
-    max("end") AS end_utc,
-    bool_or(disposition = 'ANSWERED') AS answered,
-    coalesce(max(billsec) FILTER (WHERE disposition = 'ANSWERED'), 0) AS billsec,
-    arg_min(src, start) AS caller,
-    arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL) AS dialed,
-    pabx_ddd(arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL), '__') AS dialed_ddd,
-    pabx_ddd(arg_min(src, start), '__') AS caller_ddd,
-    arg_max(lastapp, start) AS last_app,
-    max(start) AS last_start,
-    NOT bool_or(dstchannel <> '') AS no_dst,
-    bool_and(lastapp = 'Hangup') AS all_hangup,
-    bool_and(dcontext IN ('pabx-deny', 'pabx-suspended')) AS all_deny,
-    arg_max(CASE WHEN dcontext = 'pabx-deny' THEN dst
-                 WHEN dcontext = 'pabx-suspended' THEN 'suspended'
-                 ELSE 'hangup ' || lastdata END, start) AS refusal,
-    list(rung_leg) FILTER (WHERE rung_leg IS NOT NULL) AS rung
-FROM legs
-GROUP BY call_id
+SELECT * FROM single UNION ALL BY NAME SELECT * FROM grouped
 """
 
 MERGE_SQL = """
