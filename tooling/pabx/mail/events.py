@@ -142,7 +142,11 @@ def tenant_mail_drafts(
 
 
 def queue_drafts(outbox: Outbox, drafts: Iterable[Draft]) -> list[Queued]:
-    return [Queued(d.key, d.kind, d.tenant or "", d.recipient, outbox.enqueue(d)) for d in drafts]
+    chosen = list(drafts)
+    idents = outbox.enqueue_many(chosen)
+    return [
+        Queued(d.key, d.kind, d.tenant or "", d.recipient, i) for d, i in zip(chosen, idents, strict=True)
+    ]
 
 
 def queue_apply_mails(

@@ -216,8 +216,5 @@ def queue_missed(
     fresh = [c for c in calls if c.event_key not in covered]
     result.already = len(calls) - len(fresh)
     drafts, result.without_email = notice_drafts(repo, fresh, digest=digest)
-    for draft in drafts:
-        ident = outbox.enqueue(draft)
-        if ident is not None:
-            result.queued.append(ident)
+    result.queued = [ident for ident in outbox.enqueue_many(drafts) if ident is not None]
     return result

@@ -121,42 +121,52 @@ class Outbox:
 
     def enqueue(self, draft: Draft, *, now: dt.datetime | None = None) -> int | None:
         """Queue `draft` as pendente; None when its key, or an event it covers, is already there."""
+        return self.enqueue_many([draft], now=now)[0]
+
+    def enqueue_many(self, drafts: Sequence[Draft], *, now: dt.datetime | None = None) -> list[int | None]:
+        """Queue each draft (as `enqueue`), all in one transaction: one durable commit for a run."""
         when = iso(now or utc_now())
-        covers = sorted(set(draft.covers) | {draft.key})
-        link = (
-            json.dumps({"tenant": draft.link.tenant, "rotation": draft.link.rotation}) if draft.link else None
-        )
+        out: list[int | None] = []
         with self._write() as con:
-            if con.execute("SELECT 1 FROM messages WHERE idempotency_key = ?", (draft.key,)).fetchone():
-                return None
-            if self._covered(covers):
-                return None
-            cursor = con.execute(
-                "INSERT INTO messages (idempotency_key, kind, sender, recipient, subject, created_at, status, "
-                "attempts, next_attempt_at, message_id, body_text, body_html, tenant, link, reply_to, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    draft.key,
-                    str(draft.kind),
-                    draft.sender,
-                    draft.recipient,
-                    draft.subject,
-                    when,
-                    str(MailStatus.PENDING),
-                    when,
-                    draft.message_id,
-                    draft.body_text,
-                    draft.body_html,
-                    draft.tenant,
-                    link,
-                    draft.reply_to,
-                    when,
-                ),
-            )
-            ident = int(cursor.lastrowid or 0)
-            con.executemany(
-                "INSERT INTO covered (event_key, message) VALUES (?, ?)", [(k, ident) for k in covers]
-            )
+            for draft in drafts:
+                out.append(self._insert(con, draft, when))
+        return out
+
+    def _insert(self, con: sqlite3.Connection, draft: Draft, when: str) -> int | None:
+        covers = sorted(set(draft.covers) | {draft.key})
+        if con.execute("SELECT 1 FROM messages WHERE idempotency_key = ?", (draft.key,)).fetchone():
+            return None
+        if self._covered(covers):
+            return None
+        link = None
+        if draft.link:
+            link = json.dumps({"tenant": draft.link.tenant, "rotation": draft.link.rotation})
+        cursor = con.execute(
+            "INSERT INTO messages (idempotency_key, kind, sender, recipient, subject, created_at, status, "
+            "attempts, next_attempt_at, message_id, body_text, body_html, tenant, link, reply_to, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                draft.key,
+                str(draft.kind),
+                draft.sender,
+                draft.recipient,
+                draft.subject,
+                when,
+                str(MailStatus.PENDING),
+                when,
+                draft.message_id,
+                draft.body_text,
+                draft.body_html,
+                draft.tenant,
+                link,
+                draft.reply_to,
+                when,
+            ),
+        )
+        ident = int(cursor.lastrowid or 0)
+        con.executemany(
+            "INSERT INTO covered (event_key, message) VALUES (?, ?)", [(k, ident) for k in covers]
+        )
         return ident
 
     def _covered(self, keys: Sequence[str]) -> set[str]:
