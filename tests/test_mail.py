@@ -380,3 +380,27 @@ def test_sender_killed_after_the_server_accepted_resends_with_the_same_message_i
     done = record(demo_repo, first)
     assert done.status is MailStatus.SENT and done.attempts == 2
     assert done.last_error and "interrompido" in done.last_error and "mesmo Message-ID" in done.last_error
+
+
+def test_command_mistakes_exit_2_without_a_traceback(demo_repo: Path, runner: CliRunner) -> None:
+    for args, said in (
+        (["mail", "show", "99"], "no e-mail #99"),
+        (["mail", "retry"], "give message IDs or --all"),
+        (["mail", "retry", "1", "--all"], "give message IDs or --all"),
+        (["mail", "retry", "7"], "no e-mail #7"),
+    ):
+        result = runner.invoke(main, [*args, "--repo", str(demo_repo)])
+        assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output, args
+    ident = queue_welcome(demo_repo)
+    retried = runner.invoke(main, ["mail", "retry", "--all", "--repo", str(demo_repo)])
+    assert retried.exit_code == 0 and "1 e-mail(s) due now" in retried.output
+    listed = runner.invoke(
+        main, ["mail", "list", "--format", "json", "--search", "ACME comercio", "--repo", str(demo_repo)]
+    )
+    assert (
+        listed.exit_code == 0
+        and f'"id": {ident}' in listed.output
+        and '"status": "pendente"' in listed.output
+    )
+    nothing = runner.invoke(main, ["mail", "list", "--search", "ninguém", "--repo", str(demo_repo)])
+    assert "0 e-mail(s)" in nothing.output
