@@ -139,3 +139,22 @@ def test_validation_refuses_two_servers_on_one_address(demo_repo: Path, tmp_path
 
 def test_no_edge_no_edge_rules(demo_repo: Path) -> None:
     assert _rules(demo_repo) == []
+
+
+def test_pabx_fleet_reports_the_fill(demo_repo: Path, tmp_path: Path, runner: CliRunner) -> None:
+    import json
+
+    _fleet(demo_repo, tmp_path)
+    result = runner.invoke(main, ["fleet", "--repo", str(demo_repo), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["edges"] == [EDGE]
+    repo, _ = load_valid_repository(demo_repo)
+    for row in data["servers"]:
+        placed = [t for t in repo.tenants.values() if t.server == row["server"] and t.status != "removido"]
+        assert row["tenants"] == len(placed)
+        assert row["calls"] == sum(repo.plans[t.plan].limits.concurrent_calls for t in placed)
+        assert row["used_pct"] == round(100 * row["calls"] / row["capacity"], 1)
+    assert sum(r["dids"] for r in data["servers"]) == len(edge_map(repo).dids)
+    text = runner.invoke(main, ["fleet", "--repo", str(demo_repo)]).output
+    assert "Edge SIP: edge-01" in text and "pbx-sp-01" in text and "%" in text

@@ -121,6 +121,7 @@ COMMANDS = {
     "audit": "pabx.cli.audit",
     "mail": "pabx.cli.mail",
     "notify": "pabx.cli.notify",
+    "fleet": "pabx.cli.fleet",
 }
 
 
