@@ -158,3 +158,21 @@ def test_pabx_fleet_reports_the_fill(demo_repo: Path, tmp_path: Path, runner: Cl
     assert sum(r["dids"] for r in data["servers"]) == len(edge_map(repo).dids)
     text = runner.invoke(main, ["fleet", "--repo", str(demo_repo)]).output
     assert "Edge SIP: edge-01" in text and "pbx-sp-01" in text and "%" in text
+
+
+def test_trace_did_shows_the_edge_hop_first(demo_repo: Path, tmp_path: Path, runner: CliRunner) -> None:
+    import json
+
+    plain = runner.invoke(main, ["trace", "--repo", str(demo_repo), "--did", "1130010000"])
+    assert plain.exit_code == 0 and not plain.output.startswith("edge"), plain.output
+    _fleet(demo_repo, tmp_path)
+    result = runner.invoke(main, ["trace", "--repo", str(demo_repo), "--did", "+551130010000"])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"edge {EDGE}: DID 1130010000 → pbx-sp-01 (sip:127.0.0.2:")
+    data = json.loads(
+        runner.invoke(
+            main, ["trace", "--repo", str(demo_repo), "--did", "1130010000", "--format", "json"]
+        ).output
+    )
+    assert data["edge"].startswith(f"edge {EDGE}: DID 1130010000 → pbx-sp-01")

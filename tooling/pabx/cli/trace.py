@@ -100,7 +100,8 @@ def command(
 
 def format_text(report: TraceReport) -> str:
     data = report.result.to_json()
-    lines = [f"server {report.server}: {report.endpoint} -> {report.exten}"]
+    lines = [report.edge] if report.edge else []
+    lines.append(f"server {report.server}: {report.endpoint} -> {report.exten}")
     for step in data["steps"]:
         label = f"({step['label']})" if step["label"] else ""
         shown = step["substituted"] if step["substituted"] is not None else step["data"]

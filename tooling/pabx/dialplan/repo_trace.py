@@ -50,6 +50,7 @@ class TraceReport:
     endpoint: str
     exten: str
     result: TraceResult
+    edge: str | None = None  # the SIP edge's hop in front of the server (pabx.edge), when there is one
 
     @property
     def refusal(self) -> str | None:
@@ -68,7 +69,7 @@ class TraceReport:
             "exten": self.exten,
             "refusal": self.refusal,
             **self.result.to_json(),
-        }
+        } | ({"edge": self.edge} if self.edge is not None else {})
 
 
 class ServerCache:
@@ -122,7 +123,12 @@ def trace(repo: Repository, request: TraceRequest, cache: ServerCache | None = N
         queue_statuses=request.queue_statuses,
         group_counts=_group_counts(repo, request),
     )
-    return TraceReport(server, endpoint, exten, trace_call(cache.get(server), setup))
+    edge = None
+    if request.did is not None:
+        from pabx.edge.model import edge_hop
+
+        edge = edge_hop(repo, request.did)
+    return TraceReport(server, endpoint, exten, trace_call(cache.get(server), setup), edge)
 
 
 def _from_extension(repo: Repository, request: TraceRequest) -> tuple[str, str, str]:

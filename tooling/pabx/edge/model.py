@@ -141,3 +141,31 @@ def map_changes(old: EdgeMap, new: EdgeMap) -> list[MapChange]:
             if before.get(key) != after.get(key):
                 out.append(MapChange(kind, key, before.get(key), after.get(key)))
     return out
+
+
+def normalize_did(number: str) -> str:
+    """The called number as the edge looks it up (kamailio.cfg route[DID]): DDD + number."""
+    did = number.removeprefix("+")
+    if len(did) > 11 and did.startswith("55"):
+        did = did[2:]
+    return did.removeprefix("0")
+
+
+def edge_hop(repo: Repository, number: str) -> str | None:
+    """The edge's step for a call to `number` ("edge edge-01: DID ... → server"); None: no edge."""
+    hosts = edge_hosts(repo)
+    if not hosts:
+        return None
+    did = normalize_did(number)
+    site = next((s for s in repo.number_sites if s.entry.number == did), None)
+    owner = repo.tenants.get(site.entry.owner or "") if site else None
+    label = f"edge {', '.join(sorted(hosts))}: DID {did}"
+    if owner is None or owner.status is Status.REMOVIDO:
+        return f"{label} → 404 Número desconhecido (refused at the edge)"
+    server = repo.servers.get(owner.server)
+    where = (
+        f" (sip:{server.pabx_sip_address}:{server.pabx_sip_port})"
+        if server and server.pabx_sip_address
+        else ""
+    )
+    return f"{label} → {owner.server}{where}"
