@@ -127,9 +127,12 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _text(value: str) -> str:
     """Free text (names, contacts): one line, no control characters."""
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         raise ValueError("must be a single line without control characters")
     if not value.strip():
         raise ValueError("must not be empty")
