@@ -10,16 +10,14 @@ Run it with `python bench/bench_edit.py` (or `make bench`, which runs every benc
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_validate import _pabx_command, _peak_mib, child_env
+from benchlib import child_env, pabx_command, run_pabx
 from pabx.errors import Report
 from pabx.generate import GeneratorSpec, generate_platform
 from pabx.loader.repo import load_repository
@@ -92,20 +90,9 @@ def _steps(repo: Path) -> list[Step]:
 
 
 def run_step(step: Step, repo: Path, env: dict[str, str]) -> Timing:
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*_pabx_command(), *step.args, "--repo", str(repo)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(output[-4000:], file=sys.stderr)
+    run = run_pabx([*step.args, "--repo", str(repo)], env)
+    if run.exit_code != 0:
+        print(run.output[-4000:], file=sys.stderr)
         raise SystemExit(f"{step.label}: the command failed")
     _git(repo, "add", "-A")
     numstat = _git(repo, "diff", "--cached", "--numstat").split()
@@ -116,7 +103,7 @@ def run_step(step: Step, repo: Path, env: dict[str, str]) -> Timing:
             f"{step.label}: git diff has +{added} -{removed}, expected +{step.added} -{step.removed}"
         )
     _git(repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", step.label)
-    return Timing(step.label, wall, usage.ru_utime + usage.ru_stime, _peak_mib(usage.ru_maxrss))
+    return Timing(step.label, run.wall_s, run.cpu_s, run.peak_mib)
 
 
 def main() -> int:
@@ -137,7 +124,7 @@ def main() -> int:
         )
         env = child_env(work / "state", work / "pycache")
         subprocess.run(
-            [*_pabx_command(), "validate", "--repo", str(repo)], env=env, check=True, capture_output=True
+            [*pabx_command(), "validate", "--repo", str(repo)], env=env, check=True, capture_output=True
         )
         timings = [run_step(step, repo, env) for step in _steps(repo)]
         print(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import git
 
+from benchlib import child_env, pabx_command, run_pabx
 from pabx.generate import GeneratorSpec, generate_platform
 
 TARGET_S = 2.0
@@ -34,42 +35,16 @@ class Run:
     peak_mib: float
 
 
-def _pabx_command() -> list[str]:
-    script = Path(sys.executable).with_name("pabx")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "from pabx.cli import main; main()"]
-
-
-def child_env(state: Path, pycache: Path) -> dict[str, str]:
-    """Private state dir; bytecode compiled once (an installed pabx has its bytecode)."""
-    env = {**os.environ, "PABX_STATE_DIR": str(state), "PYTHONPYCACHEPREFIX": str(pycache)}
-    for name in ("PABX_NO_CACHE", "PYTHONDONTWRITEBYTECODE", "PABX_SECRET_KEY"):
-        env.pop(name, None)
-    return env
-
-
 def run_plan(label: str, repo: Path, env: dict[str, str], out: Path, expected: str) -> Run:
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*_pabx_command(), "plan", "--repo", str(repo), "--format", "json", "--out", str(out)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{label}: pabx plan failed:\n{output[-4000:]}")
+    run = run_pabx(["plan", "--repo", str(repo), "--format", "json", "--out", str(out)], env)
+    if run.exit_code != 0:
+        raise SystemExit(f"{label}: pabx plan failed:\n{run.output[-4000:]}")
     plan = json.loads(out.read_text(encoding="utf-8"))
     ids = [c["id"] for c in plan["changes"]]
     changed = [name for name, server in plan["servers"].items() if server["changed"]]
     if ids != [expected] or len(changed) != 1:
         raise SystemExit(f"{label}: wrong plan: changes {ids[:5]}, changed servers {changed[:5]}")
-    return Run(label, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return Run(label, run.wall_s, run.cpu_s, run.peak_mib)
 
 
 def rename_first_extension(tenant: Path, tag: str) -> str:
@@ -110,8 +85,8 @@ def main() -> int:
             f"generated and committed {stats.tenants} tenants, {stats.extensions} extensions, "
             f"{stats.numbers} numbers, {stats.servers} servers in {time.perf_counter() - start:.1f} s"
         )
-        env = child_env(work / "state", work / "pycache")
-        subprocess.run([*_pabx_command(), "plan", "--help"], env=env, check=True, capture_output=True)
+        env = child_env(work / "state", work / "pycache", drop=("PABX_SECRET_KEY",))
+        subprocess.run([*pabx_command(), "plan", "--help"], env=env, check=True, capture_output=True)
         tenants = sorted((repo / "tenants").glob("*.yaml"))
         out = work / "plan.json"
 

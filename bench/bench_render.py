@@ -9,15 +9,13 @@ and their ratio to the targets: under 6 s for the full render, under 1 s for the
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_validate import _pabx_command, _peak_mib, child_env
+from benchlib import child_env, pabx_command, run_pabx
 from pabx.generate import GeneratorSpec, generate_platform
 
 FULL_TARGET_S = 6.0
@@ -25,23 +23,12 @@ INCREMENTAL_TARGET_S = 1.0
 
 
 def run_render(label: str, repo: Path, out: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*_pabx_command(), "render", "--repo", str(repo), "--out", str(out), "--masked"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(output[-4000:], file=sys.stderr)
+    run = run_pabx(["render", "--repo", str(repo), "--out", str(out), "--masked"], env)
+    if run.exit_code != 0:
+        print(run.output[-4000:], file=sys.stderr)
         raise SystemExit(f"{label}: pabx render failed")
-    written = sum(int(n) for n in re.findall(r"\((\d+) written", output))
-    return wall, usage.ru_utime + usage.ru_stime, _peak_mib(usage.ru_maxrss), written
+    written = sum(int(n) for n in re.findall(r"\((\d+) written", run.output))
+    return run.wall_s, run.cpu_s, run.peak_mib, written
 
 
 def main() -> int:
@@ -51,7 +38,7 @@ def main() -> int:
         stats = generate_platform(GeneratorSpec(tenants=10_000), repo)
         print(f"platform: {stats.tenants} tenants, {stats.extensions} extensions, {stats.numbers} numbers")
         env = child_env(state, pycache)
-        subprocess.run([*_pabx_command(), "--help"], env=env, capture_output=True, check=True)  # bytecode
+        subprocess.run([*pabx_command(), "--help"], env=env, capture_output=True, check=True)  # bytecode
         results = [("cold render", *run_render("cold", repo, out, env))]
         results.append(("warm render, nothing changed", *run_render("warm", repo, out, env)))
         tenant = sorted((repo / "tenants").glob("*.yaml"))[7]

@@ -8,7 +8,6 @@ Run it with `python bench/bench_validate.py` (or `make bench`, which runs every 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchlib import child_env, pabx_command, run_pabx
 from pabx.generate import GeneratorSpec, generate_platform
 
 TARGET_S = 3.0
@@ -32,53 +32,15 @@ class Run:
     verdict: str
 
 
-def _pabx_command() -> list[str]:
-    """The installed `pabx` script beside this interpreter, else the same entry point via -c."""
-    script = Path(sys.executable).with_name("pabx")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "from pabx.cli import main; main()"]
-
-
-def _peak_mib(maxrss: int) -> float:
-    """ru_maxrss is in KiB on Linux and in bytes on macOS."""
-    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
-
-
-def child_env(state: Path, pycache: Path) -> dict[str, str]:
-    """The environment of the measured runs.
-
-    Bytecode goes to a private prefix (compiled once by a warm-up run) even where
-    PYTHONDONTWRITEBYTECODE is set, as in this sandbox: an installed pabx has its bytecode,
-    and compiling its sources on every run is not what the bench measures.
-    """
-    env = {**os.environ, "PABX_STATE_DIR": str(state), "PYTHONPYCACHEPREFIX": str(pycache)}
-    env.pop("PABX_NO_CACHE", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 def run_validate(label: str, repo: Path, env: dict[str, str]) -> Run:
     """One `pabx validate` in a child process; its own rusage gives its peak memory."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*_pabx_command(), "validate", "--repo", str(repo)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    lines = output.strip().splitlines()
-    verdict = lines[-1] if lines else f"(no output, exit {proc.returncode})"
-    if proc.returncode != 0 or verdict != EXPECTED_VERDICT:
-        print(output[-4000:], file=sys.stderr)
+    run = run_pabx(["validate", "--repo", str(repo)], env)
+    lines = run.output.strip().splitlines()
+    verdict = lines[-1] if lines else f"(no output, exit {run.exit_code})"
+    if run.exit_code != 0 or verdict != EXPECTED_VERDICT:
+        print(run.output[-4000:], file=sys.stderr)
         raise SystemExit(f"{label}: pabx validate did not find the generated platform valid: {verdict}")
-    return Run(label, wall, usage.ru_utime + usage.ru_stime, _peak_mib(usage.ru_maxrss), verdict)
+    return Run(label, run.wall_s, run.cpu_s, run.peak_mib, verdict)
 
 
 def main() -> int:
@@ -105,7 +67,7 @@ def main() -> int:
         )
         env = child_env(work / "state", work / "pycache")
         subprocess.run(
-            [*_pabx_command(), "validate", "--list-rules"], env=env, check=True, capture_output=True
+            [*pabx_command(), "validate", "--list-rules"], env=env, check=True, capture_output=True
         )
         runs = [run_validate("cold", repo, env)]
         warm = [run_validate(f"warm {i + 1}", repo, env) for i in range(args.warm_runs)]
