@@ -174,7 +174,7 @@ def test_since_until(scenario: dict[str, str]) -> None:
     assert [e.commit.sha for e in found.events] == [scenario["to-conecta"], scenario["back"]]
 
 
-def test_read_only(scenario: dict[str, str]) -> None:
+def test_read_only(scenario: dict[str, str], tmp_path: Path) -> None:
     t = Timeline.__new__(Timeline)
     t.root = Path(scenario["path"])
     t.repo = git.Repo(t.root)
@@ -184,9 +184,18 @@ def test_read_only(scenario: dict[str, str]) -> None:
     for args in (
         ["history", "--tenant", "acme"],
         ["audit", "at", "--when", "2026-03-05T12:00", "--number", NUMBER],
-        ["audit", "report", "--since", "2026-01-01", "--until", "2026-12-31", "--out", "/dev/null.csv"],
+        [
+            "audit",
+            "report",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-12-31",
+            "--out",
+            str(tmp_path / "r.csv"),
+        ],
     ):
-        runner.invoke(main, [*args, "--repo", scenario["path"]])
+        assert runner.invoke(main, [*args, "--repo", scenario["path"]]).exit_code == 0
     assert t.fingerprint() == before
     objects = t.repo.git.count_objects("-v")
     _history(scenario)
