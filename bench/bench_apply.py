@@ -52,7 +52,7 @@ def platform(base: Path, servers: int, ssh: SshServer) -> Path:
     names = [f"pbx-b-{i:02d}" for i in range(1, servers + 1)]
     hosts = {
         name: {
-            **ssh.host_vars(),
+            **ssh.host_vars(name),
             "pabx_capacity": {"concurrent_calls": 1000, "tenants": 200},
             "pabx_asterisk_etc": str(base / "servers" / name / "etc" / "asterisk"),
             "pabx_asterisk_cli": str(STANDIN),

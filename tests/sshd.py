@@ -51,9 +51,12 @@ class SshServer:
     known_hosts: Path
     process: subprocess.Popen[bytes]
 
-    def host_vars(self) -> dict[str, object]:
-        """Ansible variables that reach this server with its own key and known_hosts."""
+    def host_vars(self, name: str = "") -> dict[str, object]:
+        """Ansible variables that reach this server with its own key and known_hosts. Every
+        server of a test fleet is this one sshd: `name` gives each its own SSH master connection,
+        as distinct hosts have."""
         return {
+            "ansible_control_path": f"%(directory)s/{name}-%%C" if name else "%(directory)s/%%C",
             "ansible_host": "127.0.0.1",
             "ansible_port": self.port,
             "ansible_user": self.user,

@@ -121,7 +121,7 @@ def _write_inventory(repo: Path, roots: dict[str, Path], ssh: SshServer) -> None
     for name in SERVERS:
         ordered[name] = {
             **hosts[name],
-            **ssh.host_vars(),
+            **ssh.host_vars(name),
             "pabx_asterisk_etc": str(roots[name]),
             "pabx_asterisk_cli": str(STANDIN),
         }
