@@ -58,7 +58,7 @@ def build_dataset(
         current = current_plan(repo.plans, {slug: t.plan for slug, t in repo.tenants.items()})
         plan_for = plan_for_history(repo.root, current)
     lo, hi = min(date_from, today), max(date_to, today)
-    con = connect()
+    con = connect(memory_limit="1536MB", temp_dir=store_dir / "_pabx" / "tmp")
     try:
         create_fragment_views(
             con, store_dir, utc_from=lo - dt.timedelta(days=2), utc_to=hi + dt.timedelta(days=2)
@@ -85,17 +85,12 @@ def build_dataset(
             ).fetchall()
         ]
         missed = [
-            {
-                "linkedid": call_id,
-                "tenant": slug,
-                "extension": ext,
-                "caller": caller or "",
-                "time": start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            for call_id, slug, ext, caller, start in con.execute(
-                "SELECT call_id, tenant, unnest(list_sort(rung)) AS ext, caller, start_utc FROM calls "
-                "WHERE NOT answered AND len(rung) > 0 AND local_day BETWEEN ? AND ? "
-                "ORDER BY start_utc, call_id, ext",
+            {"linkedid": call_id, "tenant": slug, "extension": ext, "caller": caller or "", "time": when}
+            for call_id, slug, ext, caller, when in con.execute(
+                "SELECT call_id, tenant, ext, caller, strftime(start_utc, '%Y-%m-%dT%H:%M:%SZ') FROM ("
+                "  SELECT call_id, tenant, unnest(list_sort(list_distinct(rung))) AS ext, caller, start_utc "
+                "  FROM calls WHERE NOT answered AND rung IS NOT NULL AND local_day BETWEEN ? AND ?"
+                ") ORDER BY start_utc, call_id, ext",
                 [date_from, date_to],
             ).fetchall()
         ]
