@@ -100,6 +100,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and leave it there")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --keep: reuse DIR/Master.csv if it is there"
+    )
     parser.add_argument("--generate", nargs=3, metavar=("DAY", "MASTER", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -111,7 +114,9 @@ def main() -> int:
     shutil.rmtree(work / "state", ignore_errors=True)
     try:
         t0 = time.perf_counter()
-        master = make_master(work, args.rows, env)
+        master = work / "Master.csv"
+        if not (args.reuse and master.exists()):
+            master = make_master(work, args.rows, env)
         size = master.stat().st_size / 2**20
         print(f"Master.csv: {args.rows:,} rows, {size:,.0f} MiB (made in {time.perf_counter() - t0:.1f} s)")
         baseline_sql = (
