@@ -446,3 +446,33 @@ def test_real_asterisk_recording_when_present(repo: Repository, tmp_path: Path) 
     assert sum(r["answered"] for r in data["daily"] if r["direction"] == "saida") == len(answered_out)
     known_ufs = {uf_of(ddd) for ddd in ("11", "21", "31", "19")}
     assert {u["uf"] for u in data["by_uf"]} <= known_ufs | {uf_of(f"{d}") for d in range(11, 100)}
+
+
+def test_call_split_across_two_ingests_is_still_one_call(repo: Repository, tmp_path: Path) -> None:
+    common = {
+        "channel": "PJSIP/trunk_vivo-sp-00000010",
+        "src": "21987654321",
+        "dst": "600",
+        "dcontext": "t_acme_internal",
+        "app": "Queue",
+        "data": "t_acme_q600,,,,30",
+        "userfield": "entrada:fila",
+    }
+    master, store = tmp_path / "Master.csv", tmp_path / "store"
+    master.write_text(
+        leg("200.1", start="2026-03-02 13:00:00", answer=None, end="2026-03-02 13:00:12",
+            disposition="NO ANSWER", dstchannel="PJSIP/acme_2004-00000012", **common),
+        encoding="utf-8",
+    )  # fmt: skip
+    ingest([master], store)
+    with master.open("a", encoding="utf-8") as fh:
+        fh.write(
+            leg("200.1", start="2026-03-02 13:00:00", answer="2026-03-02 13:00:12", end="2026-03-02 13:01:13",
+                disposition="ANSWERED", dstchannel="PJSIP/acme_2002-00000011", **common)
+        )  # fmt: skip
+    assert ingest([master], store).rows_new == 1
+    assert list((store / "_pabx" / "calls" / "merge").glob("*.parquet"))
+    day = dt.date(2026, 3, 2)
+    data = build_dataset(repo, store, tenant=None, date_from=day, date_to=day, today=day)
+    assert [(r["calls"], r["answered"], r["minutes"]) for r in data["daily"]] == [(1, 1, 1.1)]
+    assert data["missed"] == []

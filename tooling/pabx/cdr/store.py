@@ -90,7 +90,9 @@ def create_fragment_views(
         files.extend(sorted((calls / f"date={day.isoformat()}").glob("*.parquet")))
     if files:
         listed = ", ".join(_sql_text(str(f)) for f in files)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW fragments AS SELECT * FROM read_parquet([{listed}])")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW fragments AS SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
+        )
     else:
         from pabx.cdr.analytics import DDD_MACRO, FRAGMENT_SQL
 
