@@ -13,9 +13,11 @@ from pathlib import Path
 import git
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from pabx.audit import parts
-from pabx.audit.diff import CREATED, DELETED, MOVED, RENAMED
+from pabx.audit.diff import CREATED, DELETED, MOVED, RENAMED, diff_texts
 from pabx.audit.fields import Entity
 from pabx.audit.history import History, Selector, history
 from pabx.audit.index import AuditIndex
@@ -483,3 +485,75 @@ def test_path_given_absolute_or_relative(scenario: dict[str, str], runner: CliRu
     outside = runner.invoke(main, ["history", "--path", "/etc/hosts", "--repo", str(root)])
     assert outside.exit_code == 2
     assert "not inside the repository" in outside.output
+
+
+# --- the fast diff equals the slow one ------------------------------------------------------
+
+_FILES = (
+    "tenants/acme.yaml",
+    "tenants/construtora-horizonte.yaml",
+    "numbers/11.yaml",
+    "routes/sp-principal.yaml",
+    "plans/corporativo.yaml",
+    "inventory/users.yaml",
+    "inventory/hosts.yml",
+    "inventory/platform.yaml",
+)
+_EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["delete", "duplicate", "swap", "tweak", "comment", "indent"]),
+        st.integers(min_value=0, max_value=10_000),
+        st.integers(min_value=0, max_value=10_000),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _mutate(text: str, edits: list[tuple[str, int, int]]) -> str:
+    lines = text.split("\n")
+    for op, a, b in edits:
+        i, j = a % len(lines), b % len(lines)
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(j, lines[i])
+        elif op == "swap":
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "tweak":  # change one character of a value: a digit, a letter, a flag
+            line = lines[i]
+            k = b % (len(line) or 1)
+            ch = line[k : k + 1]
+            repl = "7" if ch.isdigit() and ch != "7" else "x" if ch.isalpha() and ch != "x" else ch
+            lines[i] = line[:k] + repl + line[k + 1 :]
+            lines[i] = lines[i].replace("false", "true", 1) if b % 3 == 0 else lines[i]
+        elif op == "comment":
+            lines.insert(i, "# nota" if b % 2 else "  # nota")
+        else:
+            lines[i] = "  " + lines[i] if b % 2 else lines[i].removeprefix("  ")
+        if not lines:
+            lines = [""]
+    return "\n".join(lines)
+
+
+def _changes(path: str, old: str, new: str, whole: bool) -> list[tuple[str, ...]]:
+    return sorted(
+        (c.entity.kind, c.entity.key, c.field, c.action, c.before or "", c.after or "")
+        for c in diff_texts(path, old, new, whole=whole)
+        if c.action != "unreadable"
+    )
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.sampled_from(_FILES), _EDITS)
+def test_fast_diff_equals_whole_parse(path: str, edits: list[tuple[str, int, int]]) -> None:
+    old = (ROOT / path).read_text(encoding="utf-8")
+    new = _mutate(old, edits)
+    try:
+        data = parts.load(new)
+    except parts.Unreadable:
+        assume(False)
+    if isinstance(data, list):  # the same number twice is an error of its own (number-unique)
+        numbers = [item.get("number") for item in data if isinstance(item, dict)]
+        assume(len(numbers) == len(set(numbers)))
+    assert _changes(path, old, new, whole=False) == _changes(path, old, new, whole=True)

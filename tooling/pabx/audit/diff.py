@@ -145,6 +145,10 @@ class _Leaves:
         if key_field is not None and isinstance(new, list) and item_key(new) == key_field:
             olds = {display(item[key_field]): item for item in old}
             news = {display(item[key_field]): item for item in new}
+            if len(olds) < len(old) or len(news) < len(new):  # a key twice: flattened as a whole
+                flatten(old, prefix, self.old, secret=secret)
+                flatten(new, prefix, self.new, secret=secret)
+                return
             for key in dict.fromkeys([*olds, *news]):
                 name = f"{prefix}[{key}]"
                 a, b = olds.get(key), news.get(key)
@@ -221,7 +225,11 @@ class _Collector:
     def file(self, change: FileChange, blobs: BlobReader) -> None:
         old_text = blobs.text(change.old_blob) if change.old_blob and change.old_path else None
         new_text = blobs.text(change.new_blob) if change.new_blob else None
-        old_path = change.old_path or change.path
+        self.texts(change.old_path or change.path, change.path, old_text, new_text)
+
+    def texts(self, old_path: str, path: str, old_text: str | None, new_text: str | None) -> None:
+        """One file's two versions (None: absent), under their paths before and after."""
+        change = FileChange(path, old_path, None, None)
         if old_text is not None and new_text is not None and old_path == change.path:
             found = _changed_values(old_text, new_text)
             if found is not None:
@@ -326,6 +334,26 @@ def commit_changes(commit: RawCommit, blobs: BlobReader) -> list[Change]:
     collect = _Collector()
     for change in commit.changes:
         collect.file(change, blobs)
+    return _finish(collect)
+
+
+def diff_texts(path: str, old: str | None, new: str | None, *, whole: bool = False) -> list[Change]:
+    """The changes between two versions of one file (None: absent). With `whole`, both are
+    parsed whole and compared field by field: the slow way, that the fast one must equal."""
+    collect = _Collector()
+    if whole and old is not None and new is not None:
+        old_found = collect.read(path, old, new=False)
+        new_found = collect.read(path, new, new=True)
+        if new_found is not None:
+            if old_found is not None:
+                collect.put(collect.old, path, old_found)
+            collect.put(collect.new, path, new_found)
+    else:
+        collect.texts(path, path, old, new)
+    return _finish(collect)
+
+
+def _finish(collect: _Collector) -> list[Change]:
     collect.pair_tenants_by_id()
     out: list[Change] = [*collect.unreadable, *collect.direct]
     renamed_to = {new: old for old, new in collect.renames}

@@ -161,6 +161,7 @@ _PART_START = re.compile(r"^[^ \n\r#]", re.M)
 # in a mapping document, a list at column 0 and those same constructs.
 _SEQ_BREAK = re.compile(r"^(?:[^-\s#]|-[^\s#])", re.M)
 _MAP_BREAK = re.compile(r"^(?:-|\.\.\.|%|\? |[\[{!&*|>\"'])", re.M)
+_TOP_KEY = re.compile(r"^([^\s#][^:\n]*):", re.M)
 _SHAPES: dict[str, str | None] = {}
 
 
@@ -186,8 +187,9 @@ def shape_of(text: str) -> str | None:
     if first is not None and "\t" not in text and not ("&" in text and _has_anchor(text)):
         if text[first.start()] == "-":
             shape = None if _SEQ_BREAK.search(text) else SEQ
-        else:
-            shape = None if _MAP_BREAK.search(text) else MAP
+        elif not _MAP_BREAK.search(text):
+            keys = _TOP_KEY.findall(text)
+            shape = MAP if len(keys) == len(set(keys)) else None  # a repeated key: YAML keeps the last
     if len(_SHAPES) >= 256:
         _SHAPES.pop(next(iter(_SHAPES)))
     _SHAPES[text] = shape
@@ -198,7 +200,7 @@ def cut(text: str, start: int = 0, end: int | None = None) -> list[str]:
     """The texts of the parts that start in text[start:end] (`start` at a part start, or 0)."""
     stop = len(text) if end is None else end
     starts = [m.start() for m in _PART_START.finditer(text, start, stop)]
-    return [text[a:b] for a, b in zip(starts, [*starts[1:], stop], strict=True)]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], stop], strict=False)]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -225,13 +227,13 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
 
 
 def _part_start_before(text: str, p: int) -> int:
-    """The last part start before index p (0 when none: the region then starts at the top)."""
-    pos = p - 1
-    while pos >= 0:
-        line = text.rfind("\n", 0, pos + 1) + 1
+    """The last part start strictly before index p (its first character is then the same in
+    both versions); 0 when there is none (the region starts at the top)."""
+    while p > 0:
+        line = text.rfind("\n", 0, p - 1) + 1  # the start of the line holding index p - 1
         if text[line : line + 1] not in ("", " ", "\n", "\r", "#"):
             return line
-        pos = line - 2
+        p = line
     return 0
 
 
