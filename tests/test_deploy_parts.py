@@ -449,3 +449,28 @@ def test_finish_keeps_the_last_releases_and_never_the_live_or_previous(tmp_path:
     assert sorted(json.loads(proc.stdout)["removed"]) == ["r1", "r2", "r3"]
     live = json.loads((etc / "pabx-live.json").read_text())
     assert live["release"] == str(releases / "r6") and live["time"].endswith("Z")
+
+
+def test_verification_reads_the_demo_recordings_of_real_asterisk() -> None:
+    """The playbook's checks parse what a real Asterisk 22 printed for the demo render
+    (tests/fixtures/asterisk/demo/, recorded by the dialplan work): every endpoint line is
+    found by the endpoint pattern, every tenant context by the context test."""
+    import re
+
+    demo = ROOT / "tests" / "fixtures" / "asterisk" / "demo"
+    need((demo / "pjsip_show_endpoints.txt").is_file(), "the demo recordings")
+    tasks = (ANSIBLE / "deploy_tasks.yml").read_text()
+    pattern = re.search(r"regex_findall\('(.+?)'\)", tasks)
+    assert pattern is not None
+    regex = pattern.group(1).replace("\\\\", "\\")
+    endpoints_text = (demo / "pjsip_show_endpoints.txt").read_text()
+    found = re.findall(regex, endpoints_text)
+    lines = [
+        line.split()[1].split("/")[0]
+        for line in endpoints_text.splitlines()
+        if line.startswith(" Endpoint:  ")
+    ]
+    assert found == [name for name in lines if not name.startswith("<")] and len(found) > 5
+    dialplan = (demo / "dialplan_show.txt").read_text()
+    phones = re.findall(r"\[ Context '(t_[^']+_phones)' created", dialplan)
+    assert phones and all(f"Context '{ctx}' created" in dialplan for ctx in phones)
