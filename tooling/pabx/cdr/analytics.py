@@ -129,7 +129,7 @@ single AS (
         src AS caller,
         dialed_leg AS dialed,
         pabx_ddd(dialed_leg, '__') AS dialed_ddd,
-        pabx_ddd(src, '__') AS caller_ddd,
+        CASE WHEN from_trunk THEN pabx_ddd(src, '__') END AS caller_ddd,  -- only inbound calls need it
         lastapp AS last_app,
         start AS last_start,
         coalesce(dstchannel, '') = '' AS no_dst,
@@ -156,7 +156,7 @@ grouped AS (
         arg_min(src, start) AS caller,
         arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL) AS dialed,
         pabx_ddd(arg_min(dialed_leg, start) FILTER (WHERE dialed_leg IS NOT NULL), '__') AS dialed_ddd,
-        pabx_ddd(arg_min(src, start), '__') AS caller_ddd,
+        CASE WHEN bool_or(from_trunk) THEN pabx_ddd(arg_min(src, start), '__') END AS caller_ddd,
         arg_max(lastapp, start) AS last_app,
         max(start) AS last_start,
         NOT bool_or(coalesce(dstchannel, '') <> '') AS no_dst,

@@ -324,6 +324,24 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _to_utc(tz: str, column: str) -> str:
+    """SQL for a naive time of the file as an instant: a plain cast when the file is in UTC (the
+    session time zone; far cheaper than an ICU conversion per row), else timezone()."""
+    if tz.upper() in ("UTC", "GMT", "ETC/UTC"):
+        return f"{column}::TIMESTAMPTZ"
+    return f"timezone({_sql_text(tz)}, {column})"
+
+
+def _utc_date(tz: str, column: str) -> str:
+    if tz.upper() in ("UTC", "GMT", "ETC/UTC"):
+        return f"CAST({column} AS DATE)"
+    return f"CAST(timezone('UTC', timezone({_sql_text(tz)}, {column})) AS DATE)"
+
+
 def _select_layout(items: list[_Work], layout: Layout, tz: str, scan: int) -> str:
     cols = "{" + ", ".join(f"'{c}': '{_READ_TYPES.get(c, 'VARCHAR')}'" for c in layout.columns) + "}"
     not_null = "[" + ", ".join(f"'{c}'" for c in layout.columns if c != "answer") + "]"
@@ -336,12 +354,12 @@ def _select_layout(items: list[_Work], layout: Layout, tz: str, scan: int) -> st
         elif col not in layout.columns:
             out.append(f'NULL::{kind} AS "{col}"')
         elif kind == "TIMESTAMPTZ":
-            out.append(f'timezone({_sql_text(tz)}, r."{col}") AS "{col}"')
+            out.append(f'{_to_utc(tz, f"r.{_quoted(col)}")} AS "{col}"')
         elif col == "disposition":
             out.append("r.disposition::VARCHAR AS disposition")
         else:
             out.append(f'r."{col}"::{kind} AS "{col}"')
-    out.append(f"CAST(timezone('UTC', timezone({_sql_text(tz)}, r.start)) AS DATE) AS date")
+    out.append(f"{_utc_date(tz, 'r.start')} AS date")
     return (
         f"SELECT {', '.join(out)} FROM read_csv({files}, columns = {cols}, header = false, "
         "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
@@ -517,10 +535,10 @@ def _write_fallback(
     select = []
     for col, kind in STORE_COLUMNS:
         if kind == "TIMESTAMPTZ":
-            select.append(f'timezone({_sql_text(tz)}, "{col}") AS "{col}"')
+            select.append(f'{_to_utc(tz, _quoted(col))} AS "{col}"')
         else:
             select.append(f'"{col}"')
-    select.append(f"CAST(timezone('UTC', timezone({_sql_text(tz)}, start)) AS DATE) AS date")
+    select.append(f"{_utc_date(tz, 'start')} AS date")
     con.execute(
         f"COPY (SELECT {', '.join(select)} FROM fallback) TO {_sql_text(str(out))} "
         f"(FORMAT parquet, PARTITION_BY (date), COMPRESSION zstd, OVERWRITE_OR_IGNORE, "
