@@ -459,7 +459,9 @@ def test_a_panel_without_calls_still_draws(chromium: Any, site: Any) -> None:
 def plain_counters(master_csv: Path, today: dt.date, tenant: str | None = None) -> dict[str, int]:
     """Today's counters computed with nothing but the csv module: one call per linkedid, its
     direction from CDR(userfield), its day from its first leg's start in São Paulo time, and the
-    peak of overlapping [first start, last end) intervals inside today."""
+    peak of overlapping [first start, last end) intervals inside today. Refused attempts (no leg
+    dialed anyone and every leg ended in Hangup: a plan, status or limit refusal) are not calls
+    (README, CDRs)."""
     tz = ZoneInfo("America/Sao_Paulo")
     legs_of: dict[str, list[list[str]]] = defaultdict(list)
     with master_csv.open(newline="", encoding="utf-8") as fh:
@@ -476,6 +478,8 @@ def plain_counters(master_csv: Path, today: dt.date, tenant: str | None = None) 
     day_end = day_start + dt.timedelta(days=1)
     events: list[tuple[dt.datetime, int]] = []
     for legs in legs_of.values():
+        if not any(leg[6] for leg in legs) and all(leg[7] == "Hangup" for leg in legs):
+            continue  # a refused attempt (nobody dialed, the dialplan hung up): not a call
         start = min(utc(leg[9]) for leg in legs)
         end = max(utc(leg[11]) for leg in legs)
         direction = next(leg[17] for leg in legs if leg[17]).split(":")[0]
