@@ -9,7 +9,7 @@ brings in belong to the commits that made them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,10 +58,8 @@ class Change:
 Side = dict[Entity, tuple[str, Fields]]
 
 
-def _values(doc: parts.Document, texts: Iterable[str] | None = None) -> list[Any]:
-    if texts is None:
-        return [part.value for part in doc.parts]
-    return [parts.Part(text, doc.shape or parts.MAP).value for text in texts]
+def _values(doc: parts.Document) -> list[Any]:
+    return [part.value for part in doc.parts]
 
 
 def _entities(path: str, shape: str | None, values: Sequence[Any]) -> dict[Entity, Fields]:
@@ -73,7 +71,7 @@ def _entities(path: str, shape: str | None, values: Sequence[Any]) -> dict[Entit
             for key, value in values:
                 flatten({key: value}, "", fields)
         elif values:
-            flatten(list(values), "", fields)
+            flatten(list(values), "value", fields)  # a file that should be a mapping holds a list
         return {single: fields}
     if is_number_file(path) and shape == parts.SEQ:
         out: dict[Entity, Fields] = {}
@@ -81,6 +79,8 @@ def _entities(path: str, shape: str | None, values: Sequence[Any]) -> dict[Entit
             key, fields = number_fields(item)
             out[Entity(NUMBER, key)] = fields
         return out
+    if not values:
+        return {}  # an empty file holds nothing
     data: Any = dict(values) if shape == parts.MAP else list(values)
     if path == USERS_FILE and isinstance(data, dict):
         found = user_entities(data.get("users"))
@@ -90,7 +90,7 @@ def _entities(path: str, shape: str | None, values: Sequence[Any]) -> dict[Entit
         return found
     if path == HOSTS_FILE and isinstance(data, dict):
         return inventory_entities(path, data)
-    return {Entity(FILE, path): flatten(data)}
+    return {Entity(FILE, path): flatten(data) if isinstance(data, dict) else flatten(data, "value")}
 
 
 def extract(path: str, text: str) -> dict[Entity, Fields]:
