@@ -70,7 +70,7 @@ def generate(day_file: Path, master: Path, rows: int) -> None:
     left = rows
     with master.open("wb") as out:
         for i in range(copies):
-            shift = f"- to_days({29 - i // per_day}) + to_seconds({(i % per_day) * 7})"
+            shift = f"- to_days({(copies - 1 - i) // per_day}) + to_seconds({(i % per_day) * 7})"
             part = master.with_suffix(f".part{i}")
             times = ", ".join(
                 f"strftime(column{c:02d}::TIMESTAMP {shift}, '%Y-%m-%d %H:%M:%S') AS c{c:02d}"
