@@ -25,6 +25,8 @@ import yaml
 SCENARIOS = Path(__file__).resolve().parent / "fixtures" / "edge"
 EDGE = "edge-01"
 SERVER_ADDRESSES = {"pbx-sp-01": "127.0.0.2", "pbx-rj-01": "127.0.0.3"}
+# the demo's Rio carrier becomes a SIPp UAS on loopback: its signalling address and its host
+CARRIER, CARRIER_ADDRESS = "claro-rj", "127.0.0.4"
 
 
 def have_tools() -> bool:
@@ -52,6 +54,7 @@ class Fleet:
     ctl: str
     ports: dict[str, int]
     run: Path
+    carrier_port: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -86,7 +89,14 @@ def make_fleet(repo: Path, run: Path) -> Fleet:
     }
     header = "# yaml-language-server: $schema=../schemas/inventory.schema.json\n"
     hosts.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return Fleet(repo, edge_port, ctl, ports, run)
+    carrier_port = free_port(CARRIER_ADDRESS)
+    trunk = repo / "inventory" / "trunks" / f"{CARRIER}.yaml"
+    text = trunk.read_text(encoding="utf-8")
+    text = re.sub(r"^host: .*$", f"host: {CARRIER_ADDRESS}", text, count=1, flags=re.MULTILINE)
+    text = re.sub(r"^port: .*$", f"port: {carrier_port}", text, count=1, flags=re.MULTILINE)
+    text = re.sub(r"^match: .*$", f"match: [{CARRIER_ADDRESS}]", text, count=1, flags=re.MULTILINE)
+    trunk.write_text(text, encoding="utf-8")
+    return Fleet(repo, edge_port, ctl, ports, run, carrier_port)
 
 
 def short_run_dir() -> Path:
@@ -151,16 +161,22 @@ def start_edge(fleet: Fleet, shm_mb: int = 64) -> subprocess.Popen[bytes]:
 
 
 def start_server(fleet: Fleet, server: str) -> subprocess.Popen[bytes]:
-    """A SIPp UAS standing in for one Asterisk server, logging every message it receives."""
+    """A SIPp UAS standing in for one Asterisk server (or, named CARRIER, for the carrier),
+    logging every message it receives."""
+    address, port = (
+        (CARRIER_ADDRESS, fleet.carrier_port)
+        if server == CARRIER
+        else (SERVER_ADDRESSES[server], fleet.ports[server])
+    )
     proc = subprocess.Popen(
         [
             "sipp",
             "-sf",
             str(SCENARIOS / "uas.xml"),
             "-i",
-            SERVER_ADDRESSES[server],
+            address,
             "-p",
-            str(fleet.ports[server]),
+            str(port),
             "-trace_msg",
             "-message_file",
             str(fleet.message_log(server)),
@@ -175,7 +191,7 @@ def start_server(fleet: Fleet, server: str) -> subprocess.Popen[bytes]:
         cwd=fleet.run,
     )
     fleet.processes.append(proc)
-    _wait_for(lambda: _bound(SERVER_ADDRESSES[server], fleet.ports[server]), 10, f"sipp for {server}")
+    _wait_for(lambda: _bound(address, port), 10, f"sipp for {server}")
     return proc
 
 
@@ -189,14 +205,21 @@ def _bound(address: str, port: int) -> bool:
 
 
 def call_args(
-    fleet: Fleet, rows: list[tuple[str, str]], *, hold_ms: int = 0, rate: int = 0
+    fleet: Fleet,
+    rows: list[tuple[str, ...]],
+    *,
+    hold_ms: int = 0,
+    rate: int = 0,
+    source: str = "127.0.0.1",
+    scenario: str = "uac.xml",
 ) -> tuple[list[str], Path]:
-    """SIPp UAC arguments calling each (called, caller) row once through the edge."""
+    """SIPp UAC arguments calling each (called, caller[, carrier host]) row once through the edge,
+    from `source` (a carrier's or a server's address; default: somewhere on the outside)."""
     inf = fleet.run / f"calls-{time.monotonic_ns()}.csv"
-    inf.write_text("SEQUENTIAL\n" + "".join(f"{a};{b};\n" for a, b in rows), encoding="utf-8")
+    inf.write_text("SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in rows), encoding="utf-8")
     args = [
-        "sipp", f"127.0.0.1:{fleet.edge_port}", "-sf", str(SCENARIOS / "uac.xml"),
-        "-inf", str(inf), "-i", "127.0.0.1", "-p", str(free_port("127.0.0.1")),
+        "sipp", f"127.0.0.1:{fleet.edge_port}", "-sf", str(SCENARIOS / scenario),
+        "-inf", str(inf), "-i", source, "-p", str(free_port(source)),
         "-m", str(len(rows)), "-d", str(hold_ms), "-nostdin",
         "-timeout", "60", "-timeout_error", "-recv_timeout", "5000",
     ]  # fmt: skip
@@ -206,9 +229,14 @@ def call_args(
 
 
 def place_calls(
-    fleet: Fleet, rows: list[tuple[str, str]], *, hold_ms: int = 0
+    fleet: Fleet,
+    rows: list[tuple[str, ...]],
+    *,
+    hold_ms: int = 0,
+    source: str = "127.0.0.1",
+    scenario: str = "uac.xml",
 ) -> subprocess.CompletedProcess[str]:
-    args, _ = call_args(fleet, rows, hold_ms=hold_ms)
+    args, _ = call_args(fleet, rows, hold_ms=hold_ms, source=source, scenario=scenario)
     return subprocess.run(
         args, capture_output=True, text=True, timeout=90, cwd=fleet.run, stdin=subprocess.DEVNULL
     )
@@ -231,6 +259,15 @@ def received(fleet: Fleet, server: str) -> list[tuple[str, str, str]]:
         if request and call_id:
             out.append((request.group(1), request.group(2), call_id.group(1)))
     return out
+
+
+def messages(fleet: Fleet, server: str) -> list[str]:
+    """The text of every message the server (or CARRIER) received, in order."""
+    path = fleet.message_log(server)
+    if not path.is_file():
+        return []
+    blocks = path.read_text(errors="replace").split("-----------------------------------------------")
+    return [b for b in blocks if "message received" in b]
 
 
 def invited(fleet: Fleet, server: str) -> list[str]:
@@ -259,7 +296,7 @@ def running_fleet(repo: Path, shm_mb: int = 64) -> Iterator[Fleet]:
     try:
         render(repo)
         start_edge(fleet, shm_mb)
-        for server in SERVER_ADDRESSES:
+        for server in [*SERVER_ADDRESSES, CARRIER]:
             start_server(fleet, server)
         yield fleet
     finally:
@@ -267,20 +304,31 @@ def running_fleet(repo: Path, shm_mb: int = 64) -> Iterator[Fleet]:
         shutil.rmtree(run, ignore_errors=True)
 
 
-def sip_request(fleet: Fleet, method: str, to_user: str, from_user: str, *, wait: float = 2.0) -> str:
-    """Send one request to the edge from a plain UDP socket; return the final status line ("" if none)."""
+def sip_request(
+    fleet: Fleet,
+    method: str,
+    to_user: str,
+    from_user: str,
+    *,
+    wait: float = 2.0,
+    source: str = "127.0.0.1",
+    headers: tuple[str, ...] = (),
+) -> str:
+    """Send one request to the edge from a plain UDP socket on `source`, with `headers` added;
+    return the final status line ("" if none)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((source, 0))
         port = sock.getsockname()[1]
         sock.settimeout(wait)
         target = f"127.0.0.1:{fleet.edge_port}"
+        extra = "".join(f"{h}\r\n" for h in headers)
         message = (
-            f"{method} sip:{to_user}@{target} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{time.monotonic_ns()}\r\n"
+            f"{method} sip:{to_user}@{target} SIP/2.0\r\n{extra}"
+            f"Via: SIP/2.0/UDP {source}:{port};branch=z9hG4bK{time.monotonic_ns()}\r\n"
             f"From: <sip:{from_user}@{target}>;tag=t{time.monotonic_ns()}\r\n"
             f"To: <sip:{to_user}@{target}>\r\n"
             f"Call-ID: {time.monotonic_ns()}@pabx-test\r\nCSeq: 1 {method}\r\n"
-            f"Contact: <sip:{from_user}@127.0.0.1:{port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            f"Contact: <sip:{from_user}@{source}:{port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
         )
         sock.sendto(message.encode(), ("127.0.0.1", fleet.edge_port))
         deadline = time.monotonic() + wait

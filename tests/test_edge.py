@@ -62,18 +62,104 @@ def test_rendered_edge_files_hold_the_tables_kamailio_loads(demo_repo: Path, tmp
     assert render_edges(repo) == {EDGE: files}  # deterministic
 
 
-def test_adding_an_edge_leaves_the_asterisk_render_byte_identical(demo_repo: Path, tmp_path: Path) -> None:
-    before, _ = load_valid_repository(demo_repo)
-    plain = render_servers(before, Secrets(None))
-    hosts = demo_repo / "inventory" / "hosts.yml"
-    text = hosts.read_text(encoding="utf-8")
+def _sections(text: str) -> dict[str, list[str]]:
+    """pjsip.conf as {header: option lines} (a name used by several objects keeps them apart)."""
+    out: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("["):
+            current = []
+            key = line
+            while key in out:
+                key += "'"
+            out[key] = current
+        elif line and not line.startswith(";") and not line.startswith("#"):
+            current.append(line)
+    return out
+
+
+def _add_edge(repo: Path, address: str = "203.0.113.5") -> None:
+    hosts = repo / "inventory" / "hosts.yml"
     hosts.write_text(
-        text + "    edge:\n      hosts:\n        edge-01: {pabx_edge_address: 203.0.113.5}\n",
+        hosts.read_text(encoding="utf-8")
+        + f"    edge:\n      hosts:\n        edge-01: {{pabx_edge_address: {address}}}\n",
         encoding="utf-8",
     )
+
+
+def test_behind_an_edge_only_sip_entry_and_trunk_identity_change(demo_repo: Path) -> None:
+    before, _ = load_valid_repository(demo_repo)
+    plain = render_servers(before, Secrets(None))
+    _add_edge(demo_repo)
     after, _ = load_valid_repository(demo_repo)
-    assert render_servers(after, Secrets(None)) == plain
+    edged = render_servers(after, Secrets(None))
     assert set(render_edges(after)) == {"edge-01"}
+    for server, files in plain.items():
+        # the dialplan, queues, voicemail, CDR and every tenant's own files stay byte for byte
+        changed = {rel for rel in files if files[rel] != edged[server][rel]}
+        assert changed == {"pjsip.conf"}, (server, changed)
+        old, new = _sections(files["pjsip.conf"]), _sections(edged[server]["pjsip.conf"])
+        assert list(old) == list(new)
+        for header, lines in new.items():
+            added = [line for line in lines if line not in old[header]]
+            dropped = [line for line in old[header] if line not in lines]
+            if header == "[pabx-endpoint](!)":
+                assert dropped == ["rewrite_contact=yes"]
+                assert added == [
+                    "rewrite_contact=no",
+                    "deny=0.0.0.0/0.0.0.0",
+                    "permit=203.0.113.5/255.255.255.255",
+                ]
+            elif header == "[pabx-aor](!)":
+                assert (added, dropped) == (["support_path=yes"], [])
+            elif header.endswith("-identify]"):
+                endpoint = header[1:].removesuffix("-identify]")
+                assert added == [f"match_header=X-Pabx-Trunk: {endpoint}"]
+                assert dropped and all(line.startswith("match=") for line in dropped)
+            elif header.startswith("[trunk_") and "type=auth" not in lines:
+                proxy = next(line for line in added if line.startswith("outbound_proxy="))
+                trunk = header[len("[trunk_") :].split("]")[0].removesuffix("-reg")
+                tcp = after.trunks[trunk].transport.value == "tcp"
+                assert proxy == "outbound_proxy=sip:203.0.113.5:5060\\;lr" + (
+                    "\\;transport=tcp" if tcp else ""
+                )
+                assert dropped == []
+                if "type=endpoint" in lines:
+                    assert added[1:] == ["deny=0.0.0.0/0.0.0.0", "permit=203.0.113.5/255.255.255.255"]
+            else:
+                assert (added, dropped) == ([], []), header
+
+
+def test_a_server_names_its_edge_and_a_host_name_edge_gets_no_acl(demo_repo: Path) -> None:
+    _add_edge(demo_repo, "edge-a.pabx.example.com.br")
+    hosts = demo_repo / "inventory" / "hosts.yml"
+    hosts.write_text(
+        hosts.read_text(encoding="utf-8")
+        + "        edge-02: {pabx_edge_address: 203.0.113.9, pabx_edge_port: 5070}\n",
+        encoding="utf-8",
+    )
+    text = hosts.read_text(encoding="utf-8")
+    hosts.write_text(
+        text.replace(
+            "          pabx_site: Rio de Janeiro/RJ\n",
+            "          pabx_site: Rio de Janeiro/RJ\n          pabx_edge: edge-02\n",
+        ),
+        encoding="utf-8",
+    )
+    repo, _ = load_valid_repository(demo_repo)
+    files = render_servers(repo, Secrets(None))
+    sp, rj = files["pbx-sp-01"]["pjsip.conf"], files["pbx-rj-01"]["pjsip.conf"]
+    assert "outbound_proxy=sip:edge-a.pabx.example.com.br:5060\\;lr" in sp  # the first edge by name
+    assert "deny=" not in sp  # an edge known by name cannot be an ACL entry
+    assert "outbound_proxy=sip:203.0.113.9:5070\\;lr" in rj and "permit=203.0.113.9/255.255.255.255" in rj
+    hosts.write_text(hosts.read_text(encoding="utf-8").replace("pabx_edge: edge-02", "pabx_edge: edge-03"))
+    found = [(p.rule, p.message, p.line) for p in validate_repository(demo_repo, use_cache=False)[1].problems]
+    assert [(r, m) for r, m, _ in found if r == "server-edge"] == [
+        (
+            "server-edge",
+            "server pbx-rj-01 names edge edge-03 in pabx_edge: the edge hosts are edge-01, edge-02",
+        )
+    ]
 
 
 def test_pabx_render_writes_the_edge_beside_the_servers(

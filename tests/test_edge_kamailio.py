@@ -13,11 +13,14 @@ import pytest
 from pabx.loader import load_valid_repository
 from tests.conftest import need
 from tests.edge_support import (
+    CARRIER,
+    CARRIER_ADDRESS,
     SERVER_ADDRESSES,
     Fleet,
     call_args,
     have_tools,
     invited,
+    messages,
     place_calls,
     received,
     reload_tables,
@@ -133,3 +136,36 @@ def test_moving_a_tenant_keeps_the_call_in_progress_and_sends_new_calls_to_the_n
     assert ("BYE", old, first_call) in received(fleet, "pbx-sp-01")
     assert first_call not in {cid for _, _, cid in received(fleet, "pbx-rj-01")}
     assert invited(fleet, "pbx-sp-01") == [did]
+
+
+def _invites(fleet: Fleet, server: str) -> list[str]:
+    return [m for m in messages(fleet, server) if re.search(r"^INVITE ", m, re.MULTILINE)]
+
+
+def test_a_carriers_call_carries_the_trunk_header_and_nobody_else_can_forge_it(fleet: Fleet) -> None:
+    did = next(d for d, s in sorted(_owned_dids(fleet.repo).items()) if s == "pbx-rj-01")
+    # from the carrier's signalling address (`match:` of the trunk)
+    done = place_calls(fleet, [(did, "1140040000")], source=CARRIER_ADDRESS)
+    assert done.returncode == 0, done.stdout[-2000:]
+    # from anywhere else, claiming to be the carrier: the edge drops the claim
+    forged = "X-Pabx-Trunk: trunk_claro-rj"
+    assert sip_request(fleet, "INVITE", did, "1140040000", headers=(forged,)).startswith("SIP/2.0 200")
+    first, second = _invites(fleet, "pbx-rj-01")
+    assert re.search(r"^X-Pabx-Trunk: trunk_claro-rj\s*$", first, re.MULTILINE)
+    assert "X-Pabx-Trunk" not in second
+
+
+def test_servers_reach_their_carriers_through_the_edge_and_nobody_else_does(fleet: Fleet) -> None:
+    carrier = f"{CARRIER_ADDRESS}:{fleet.carrier_port}"
+    row = ("1140040000", "acme_2001", carrier)
+    done = place_calls(fleet, [row], source=SERVER_ADDRESSES["pbx-rj-01"], scenario="uac_server.xml")
+    assert done.returncode == 0, done.stdout[-2000:]
+    (invite,) = _invites(fleet, CARRIER)
+    assert re.search(rf"^INVITE sip:1140040000@{re.escape(carrier)} SIP/2.0$", invite, re.MULTILINE)
+    assert re.search(rf"^Record-Route: <sip:127\.0\.0\.1:{fleet.edge_port};lr=on>", invite, re.MULTILINE)
+    assert not re.search(r"^Route:", invite, re.MULTILINE)  # the edge took its own Route off
+    assert [m for m, _, _ in received(fleet, CARRIER)] == ["INVITE", "ACK", "BYE"]
+    # the same request from outside the fleet is a call to an unknown DID: refused, nothing reaches the carrier
+    refused = place_calls(fleet, [("1140040000", "intruso", carrier)], scenario="uac_server.xml")
+    assert refused.returncode != 0
+    assert len(_invites(fleet, CARRIER)) == 1

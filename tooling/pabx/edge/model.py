@@ -68,6 +68,39 @@ def edge_hosts(repo: Repository) -> dict[str, HostVars]:
     return repo.inventory.servers(EDGE_GROUP) if repo.inventory is not None else {}
 
 
+@dataclass(frozen=True)
+class EdgeProxy:
+    """The edge an Asterisk server sits behind: where its calls out go, whom it accepts calls from."""
+
+    name: str
+    address: str
+    port: int
+
+    def uri(self, transport: str = "udp") -> str:
+        """The outbound proxy URI (loose routing: the request-URI keeps the carrier's host)."""
+        suffix = "" if transport == "udp" else f";transport={transport}"
+        return f"sip:{self.address}:{self.port};lr{suffix}"
+
+    @property
+    def is_ip(self) -> bool:
+        try:
+            ipaddress.ip_address(self.address)
+        except ValueError:
+            return False
+        return True
+
+
+def server_edge(repo: Repository, server: str) -> EdgeProxy | None:
+    """The edge `server` sits behind: its `pabx_edge`, else the first edge host by name; None: no edge."""
+    hosts = edge_hosts(repo)
+    if not hosts:
+        return None
+    hv = repo.servers.get(server)
+    name = hv.pabx_edge if hv is not None and hv.pabx_edge in hosts else sorted(hosts)[0]
+    edge = hosts[name]
+    return EdgeProxy(name, edge.pabx_edge_address or "", edge.pabx_edge_port)
+
+
 def tenant_domain(slug: str, platform_domain: str) -> str:
     return f"{slug}.{platform_domain}"
 

@@ -52,6 +52,14 @@ class HostVars(Strict):
         description="The Asterisk binary pabx runs as `<cli> -rx '<command>'`; empty: no Asterisk (reloads skipped)",
     )
 
+    pabx_edge: str | None = Field(
+        None,
+        title="Edge do servidor",
+        description=(
+            "Asterisk servers behind an edge only: the edge host their calls to the carriers go "
+            "out through (default: the first edge host by name)"
+        ),
+    )
     pabx_edge_address: Host | None = Field(
         None,
         title="Endereço SIP do edge",
@@ -76,7 +84,7 @@ class HostVars(Strict):
             if not key.startswith("ansible_"):
                 raise ValueError(
                     f"unknown host variable {key!r}: pabx knows pabx_capacity, pabx_sip_address, "
-                    "pabx_sip_port, pabx_site, pabx_asterisk_etc, pabx_asterisk_cli, pabx_edge_address, "
+                    "pabx_sip_port, pabx_site, pabx_asterisk_etc, pabx_asterisk_cli, pabx_edge, pabx_edge_address, "
                     "pabx_edge_port, pabx_kamailio_etc, pabx_kamailio_ctl; "
                     "Ansible's own variables start with ansible_"
                 )

@@ -31,7 +31,7 @@ MAX_ENTRIES = 400
 def _code_version() -> str:
     """The render code and the tool's own templates: a change to either is a new fingerprint."""
     digest = hashlib.sha256()
-    for folder in ("render", "model", "loader", "brazil"):
+    for folder in ("render", "model", "loader", "brazil", "edge"):
         for source in sorted((_PACKAGE / folder).glob("*.py")):
             digest.update(source.name.encode() + b"\0" + source.read_bytes())
     if TOOL_TEMPLATES.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from pabx.edge.model import EdgeProxy
 from pabx.model import Trunk
 from pabx.model.trunk import Transport
 from pabx.render import naming
@@ -15,6 +16,9 @@ from pabx.render.view import ServerView, TenantView
 ENDPOINT_TEMPLATE = "pabx-endpoint"
 AOR_TEMPLATE = "pabx-aor"
 AUTH_TEMPLATE = "pabx-auth"
+# set by the edge on a carrier's call (Kamailio, from the carrier's source address); the edge
+# removes it from anything else, so behind an edge it is what tells a carrier's call apart
+TRUNK_HEADER = "X-Pabx-Trunk"
 
 
 def transport_name(transport: Transport) -> str:
@@ -57,34 +61,57 @@ def server_sections(view: ServerView, rc: RenderContext) -> list[Section]:
     endpoint.add("transport", transport_name(Transport.UDP)).add("disallow", "all")
     for codec in ("alaw", "ulaw"):
         endpoint.add("allow", codec)
+    edge = view.edge
     for key, value in (
         ("direct_media", "no"),
         ("rtp_symmetric", "yes"),
         ("force_rport", "yes"),
-        ("rewrite_contact", "yes"),
+        # behind an edge a phone's contact is kept as it registered: the edge reaches it (Path)
+        ("rewrite_contact", "no" if edge else "yes"),
         ("dtmf_mode", "rfc4733"),
         ("allow_subscribe", "yes"),
         ("send_pai", "no"),
         ("trust_id_inbound", "no"),
     ):
         endpoint.add(key, value)
+    _edge_only(endpoint, edge)
     sections.append(endpoint)
-    sections.append(
+    aor = (
         Section(AOR_TEMPLATE, is_template=True)
         .add("type", "aor")
         .add("max_contacts", 1)
         .add("remove_existing", "yes")
         .add("qualify_frequency", 60)
     )
+    if edge:
+        aor.add("support_path", "yes")  # the edge's Path (with the phone's address) routes calls back
+    sections.append(aor)
     sections.append(Section(AUTH_TEMPLATE, is_template=True).add("type", "auth").add("auth_type", "userpass"))
     for name, trunk in view.trunks.items():
-        sections.extend(trunk_sections(name, trunk, rc))
+        sections.extend(trunk_sections(name, trunk, rc, edge))
     return sections
 
 
-def trunk_sections(name: str, trunk: Trunk, rc: RenderContext) -> list[Section]:
+def _edge_only(endpoint: Section, edge: EdgeProxy | None) -> None:
+    """Behind an edge with an IP address, the endpoint takes requests from the edge alone."""
+    if edge and edge.is_ip:
+        endpoint.add("deny", "0.0.0.0/0.0.0.0").add("permit", f"{token(edge.address)}/255.255.255.255")
+
+
+def _proxy(edge: EdgeProxy, transport: Transport) -> str:
+    """The edge as outbound proxy, `;` escaped for the config file (it starts a comment there)."""
+    param = "" if transport is Transport.UDP else f"\\;transport={transport.value}"
+    return f"{token(edge.address)}:{edge.port}\\;lr{param}"
+
+
+def trunk_sections(
+    name: str, trunk: Trunk, rc: RenderContext, edge: EdgeProxy | None = None
+) -> list[Section]:
+    """A carrier trunk; behind an edge its requests go out through the edge (outbound proxy) and
+    its calls are told apart by the edge's X-Pabx-Trunk header instead of the carrier's address."""
     ep_name = naming.trunk_endpoint(name)
     uri = f"sip:{token(trunk.host)}:{trunk.port}"
+    proxy = "sip:" + _proxy(edge, trunk.transport) if edge else ""
     out: list[Section] = []
     endpoint = Section(ep_name).add("type", "endpoint").add("transport", transport_name(trunk.transport))
     endpoint.add("context", naming.trunk_context(name)).add("disallow", "all")
@@ -104,15 +131,21 @@ def trunk_sections(name: str, trunk: Trunk, rc: RenderContext) -> list[Section]:
         ("send_connected_line", "no"),  # who answered inside a tenant is never told to the carrier
     ):
         endpoint.add(key, value)
+    if proxy:
+        endpoint.add("outbound_proxy", proxy)
+        _edge_only(endpoint, edge)
     out.append(endpoint)
-    out.append(Section(ep_name).add("type", "aor").add("contact", uri).add("qualify_frequency", 60))
+    aor = Section(ep_name).add("type", "aor").add("contact", uri).add("qualify_frequency", 60)
+    if proxy:
+        aor.add("outbound_proxy", proxy)
+    out.append(aor)
     if trunk.username:
         password = rc.secrets.from_env(trunk.password_env, f"trunk {name}") if trunk.password_env else ""
         auth = Section(f"{ep_name}-auth").add("type", "auth").add("auth_type", "userpass")
         auth.add("username", token(trunk.username)).add("password", password)
         out.append(auth)
     if trunk.registration and trunk.username:
-        out.append(
+        registration = (
             Section(f"{ep_name}-reg")
             .add("type", "registration")
             .add("transport", transport_name(trunk.transport))
@@ -124,9 +157,15 @@ def trunk_sections(name: str, trunk: Trunk, rc: RenderContext) -> list[Section]:
             .add("forbidden_retry_interval", 600)
             .add("expiration", 3600)
         )
+        if proxy:
+            registration.add("outbound_proxy", proxy)
+        out.append(registration)
     identify = Section(f"{ep_name}-identify").add("type", "identify").add("endpoint", ep_name)
-    for address in trunk.match or [trunk.host]:
-        identify.add("match", token(address))
+    if edge:
+        identify.add("match_header", f"{TRUNK_HEADER}: {ep_name}")
+    else:
+        for address in trunk.match or [trunk.host]:
+            identify.add("match", token(address))
     out.append(identify)
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pabx.edge.model import EdgeProxy, server_edge
 from pabx.loader.repo import Repository
 from pabx.model import CALL_CLASSES, CallClass, Extension, NumberEntry, Plan, Route, Status, Tenant, Trunk
 from pabx.model.inventory import HostVars
@@ -53,6 +54,7 @@ class ServerView:
     trunks: dict[str, Trunk]
     routes: dict[str, Route]
     all_trunks: dict[str, Trunk] = field(default_factory=dict)
+    edge: EdgeProxy | None = None  # the Kamailio edge in front of this server (pabx.edge)
 
     @property
     def uses_voicemail(self) -> bool:
@@ -93,6 +95,7 @@ def server_views(repo: Repository) -> dict[str, ServerView]:
             trunks={n: t for n, t in all_trunks.items() if server in t.servers},
             routes={r: repo.routes[r] for r in sorted(used_routes) if r in repo.routes},
             all_trunks=all_trunks,
+            edge=server_edge(repo, server),
         )
     return views
 

@@ -106,3 +106,19 @@ def edge_set_ids(repo: Repository) -> Iterator[Problem]:
                 "edge-set-id",
             )
         taken.setdefault(sid, name)
+
+
+@rule("server-edge", "a server's pabx_edge names a host of the edge group")
+def server_edge(repo: Repository) -> Iterator[Problem]:
+    if HOSTS_FILE not in repo.docs:
+        return
+    doc = repo.docs[HOSTS_FILE]
+    hosts = edge_hosts(repo)
+    for name, hv in repo.servers.items():
+        if hv.pabx_edge is not None and hv.pabx_edge not in hosts:
+            known = f"the edge hosts are {', '.join(sorted(hosts))}" if hosts else "the inventory has no edge"
+            yield doc.problem(
+                [*_host_loc(doc.data, name), "pabx_edge"],
+                f"server {name} names edge {hv.pabx_edge} in pabx_edge: {known}",
+                "server-edge",
+            )
