@@ -116,7 +116,7 @@ def test_behind_an_edge_only_sip_entry_and_trunk_identity_change(demo_repo: Path
                 endpoint = header[1:].removesuffix("-identify]")
                 assert added == [f"match_header=X-Pabx-Trunk: {endpoint}"]
                 assert dropped and all(line.startswith("match=") for line in dropped)
-            elif header.startswith("[trunk_") and "type=auth" not in lines:
+            elif header.startswith("[trunk_") and ("type=endpoint" in lines or "type=registration" in lines):
                 proxy = next(line for line in added if line.startswith("outbound_proxy="))
                 trunk = header[len("[trunk_") :].split("]")[0].removesuffix("-reg")
                 tcp = after.trunks[trunk].transport.value == "tcp"

@@ -4,6 +4,7 @@ calling DIDs through it, SIPp UAS processes standing in for the two Asterisk ser
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -169,3 +170,52 @@ def test_servers_reach_their_carriers_through_the_edge_and_nobody_else_does(flee
     refused = place_calls(fleet, [("1140040000", "intruso", carrier)], scenario="uac_server.xml")
     assert refused.returncode != 0
     assert len(_invites(fleet, CARRIER)) == 1
+
+
+def test_a_server_reaches_a_registered_phone_through_the_path_the_edge_gave_it(fleet: Fleet) -> None:
+    loaded, _ = load_valid_repository(fleet.repo)
+    tenant = next(s for s, t in sorted(loaded.tenants.items()) if t.server == "pbx-rj-01")
+    user = f"{tenant}_2001"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+        phone.bind(("127.0.0.5", 0))
+        phone.settimeout(5)
+        port = phone.getsockname()[1]
+        edge = f"127.0.0.1:{fleet.edge_port}"
+        phone.sendto(
+            (
+                f"REGISTER sip:{edge} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.5:{port};branch=z9hG4bKreg1\r\n"
+                f"From: <sip:{user}@{edge}>;tag=r1\r\nTo: <sip:{user}@{edge}>\r\nCall-ID: reg1@pabx-test\r\n"
+                f"CSeq: 1 REGISTER\r\nContact: <sip:{user}@127.0.0.5:{port}>\r\nMax-Forwards: 70\r\n"
+                "Content-Length: 0\r\n\r\n"
+            ).encode(),
+            ("127.0.0.1", fleet.edge_port),
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not [
+            m for m in messages(fleet, "pbx-rj-01") if "REGISTER sip:" in m
+        ]:
+            time.sleep(0.05)
+        register = next(m for m in messages(fleet, "pbx-rj-01") if "REGISTER sip:" in m)  # (retransmitted)
+        # Asterisk keeps a Path only from a REGISTER that says it supports one (420 otherwise)
+        assert re.search(r"^Supported: path\s*$", register, re.MULTILINE)
+        path = re.search(r"^Path: (<[^>]+>)", register, re.MULTILINE)
+        assert path and f"received=sip:127.0.0.5:{port}" in path.group(1)
+        # the server calls the phone: request-URI its contact, Route the Path, sent to the edge
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+            server.bind((SERVER_ADDRESSES["pbx-rj-01"], 0))
+            sport = server.getsockname()[1]
+            server.sendto(
+                (
+                    f"OPTIONS sip:{user}@127.0.0.5:{port} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/UDP {SERVER_ADDRESSES['pbx-rj-01']}:{sport};branch=z9hG4bKopt1\r\n"
+                    f"From: <sip:asterisk@{SERVER_ADDRESSES['pbx-rj-01']}>;tag=o1\r\n"
+                    f"To: <sip:{user}@127.0.0.5:{port}>\r\nCall-ID: opt1@pabx-test\r\nCSeq: 1 OPTIONS\r\n"
+                    f"Route: {path.group(1)}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+                ).encode(),
+                ("127.0.0.1", fleet.edge_port),
+            )
+            data, source = phone.recvfrom(65535)
+    text = data.decode(errors="replace")
+    assert text.startswith(f"OPTIONS sip:{user}@127.0.0.5:{port} SIP/2.0")
+    assert source == ("127.0.0.1", fleet.edge_port)  # through the edge, not from the server
+    assert not re.search(r"^Route:", text, re.MULTILINE)

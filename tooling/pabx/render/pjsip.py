@@ -135,10 +135,9 @@ def trunk_sections(
         endpoint.add("outbound_proxy", proxy)
         _edge_only(endpoint, edge)
     out.append(endpoint)
-    aor = Section(ep_name).add("type", "aor").add("contact", uri).add("qualify_frequency", 60)
-    if proxy:
-        aor.add("outbound_proxy", proxy)
-    out.append(aor)
+    # no outbound_proxy on the aor: Asterisk 22 adds the endpoint's and the aor's to a qualify
+    # OPTIONS, two Routes to the edge, and the edge would relay it to itself (lab, 2026-11-26)
+    out.append(Section(ep_name).add("type", "aor").add("contact", uri).add("qualify_frequency", 60))
     if trunk.username:
         password = rc.secrets.from_env(trunk.password_env, f"trunk {name}") if trunk.password_env else ""
         auth = Section(f"{ep_name}-auth").add("type", "auth").add("auth_type", "userpass")
