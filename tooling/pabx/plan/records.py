@@ -1,89 +1,24 @@
-"""Deploy records as the apply writes them: git notes under refs/notes/pabx-deploy.
+"""Deploy records for the plan: which revision is live on each server (pabx.deploynotes reads them).
 
-Each note is attached to the deployed commit and holds JSON lines, one object per apply per
-server: {"server", "revision", "checksum", "time", "result", "actor", "release"}. The revision
-live on a server is the one of its latest record whose result is "ok".
+The revision live on a server is the one of its latest record whose result is "ok".
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
-from pabx.errors import UserError
+from pabx.deploynotes import NOTES_REF, OK, DeployRecord, read_notes
 from pabx.gitsource import open_repo
 
-NOTES_REF = "refs/notes/pabx-deploy"
-OK = "ok"
-
-
-@dataclass(frozen=True)
-class DeployRecord:
-    server: str
-    revision: str
-    checksum: str
-    time: dt.datetime
-    result: str
-    actor: str
-    release: str
-    commit: str  # the commit the note is attached to
-
-    @property
-    def ok(self) -> bool:
-        return self.result == OK
-
-
-def _time(value: object, where: str) -> dt.datetime:
-    if not isinstance(value, str):
-        raise UserError(f"deploy record in {where}: 'time' must be an ISO 8601 text")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(f"deploy record in {where}: 'time' {value!r} is not ISO 8601") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+__all__ = ["NOTES_REF", "OK", "DeployRecord", "live_revisions", "read_records"]
 
 
 def read_records(root: Path) -> list[DeployRecord]:
-    """Every deploy record of the notes ref, oldest first (empty when there is no ref)."""
+    """Every deploy record of the notes ref, oldest first (empty when there is no ref); a line
+    that is not a record is an error naming its note and line."""
     repo = open_repo(root)
     try:
-        try:
-            notes = repo.commit(NOTES_REF)
-        except (git.BadName, ValueError):
-            return []
-        records: list[tuple[dt.datetime, int, DeployRecord]] = []
-        order = 0
-        for item in notes.tree.traverse():
-            if not isinstance(item, git.Blob):
-                continue
-            annotated = str(item.path).replace("/", "")
-            where = f"the note of {annotated[:12]} ({NOTES_REF})"
-            for number, line in enumerate(item.data_stream.read().decode("utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{where}, line {number}: not JSON ({exc.msg})") from exc
-                if not isinstance(data, dict) or not isinstance(data.get("server"), str):
-                    raise UserError(f"{where}, line {number}: a record is an object with a 'server'")
-                record = DeployRecord(
-                    server=data["server"],
-                    revision=str(data.get("revision") or annotated),
-                    checksum=str(data.get("checksum") or ""),
-                    time=_time(data.get("time"), f"{where}, line {number}"),
-                    result=str(data.get("result") or ""),
-                    actor=str(data.get("actor") or ""),
-                    release=str(data.get("release") or ""),
-                    commit=annotated,
-                )
-                order += 1
-                records.append((record.time, order, record))
-        return [r for _, _, r in sorted(records, key=lambda item: (item[0], item[1]))]
+        return read_notes(repo, strict=True)[0]
     finally:
         repo.close()
 
