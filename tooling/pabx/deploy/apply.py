@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from pabx import gitinfo
+from pabx.deploy.edge import ship_edges, stage_edges
 from pabx.deploy.records import Record, actor, append_records, utc_now
 from pabx.deploy.release import StagedRelease, stage_releases
 from pabx.deploy.runner import HostResult, Progress, run_playbook
 from pabx.deploy.targets import Target, TargetKind, resolve_target
+from pabx.edge.model import edge_hosts
 from pabx.edge.plan import apply_phases
 from pabx.errors import UserError
 from pabx.loader import load_valid_repository
@@ -136,9 +138,19 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
                 outcomes[server] = ServerOutcome(server, "failed", error="; ".join(release.problems[:3]))
         ready = [s for s in selected if s in staged and staged[s].verified]
         # with an edge map change: the servers gaining tenants, the edge, then the old servers' cleanup
-        for label, members in apply_phases(ready, plan.edge if not options.servers else None):
+        phases = apply_phases(ready, plan.edge if not options.servers else None)
+        edges = sorted(edge_hosts(repo)) if not options.servers else []
+        if edges and "edge" not in dict(phases):
+            phases.append(("edge", edges))  # no map change: the edge is still shipped (and checked)
+        stopped = ""
+        for index, (label, members) in enumerate(phases):
             if label == "edge":
-                outcomes.update(_apply_edge(repo, target, plan, revision, workdir, options, say))
+                shipped = _apply_edge(repo, target, members, workdir, options, say)
+                outcomes.update(shipped)
+                if any(o.failed for o in shipped.values()) and index < len(phases) - 1:
+                    stopped = "not run: the edge map failed, calls still go to this server (apply again)"
+                    say("the edge map failed: the old servers' cleanup is not applied (calls still go there)")
+                    break
                 continue
             if label != "servidores":
                 say(f"fase: {label} ({', '.join(members)})")
@@ -158,8 +170,12 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
             for server in members:
                 outcomes[server] = _outcome(server, result.hosts.get(server), plan)
             if any(outcomes[s].failed for s in members) and label == "servidores novos":
+                stopped = "not run: a new server failed (the edge and the cleanup wait for it)"
                 say("a new server failed: the edge map and the old servers' cleanup are not applied")
                 break
+        for _label, members in phases:
+            for name in members if stopped else []:
+                outcomes.setdefault(name, ServerOutcome(name, "not-run", error=stopped))
     finally:
         shutil.rmtree(workdir / "releases", ignore_errors=True)  # they hold secrets
     outcomes = dict(sorted(outcomes.items()))
@@ -194,43 +210,31 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
     return applied
 
 
-EDGE_PLAYBOOK = "edge.yml"
-
-
 def _apply_edge(
-    repo: Any, target: Target, plan: Plan, revision: str, workdir: Path, options: ApplyOptions, say: Progress
+    repo: Any,
+    target: Target,
+    hosts: list[str],
+    workdir: Path,
+    options: ApplyOptions,
+    say: Progress,
 ) -> dict[str, ServerOutcome]:
-    """The edge phase: render the edge map and ship it to every edge host (tables reloaded, no restart)."""
-    from pabx.edge.render import RELOAD_COMMANDS, write_edges
-
-    say(f"fase: edge ({', '.join(plan.edge.hosts)})")
-    if target.is_local:
-        say("edge: the local target has no edge host (skipped)")
-        return {}
-    built = write_edges(repo, workdir / "edges", revision, masked=False)
-    edges = {
-        name: {"dir": str((workdir / "edges" / name).resolve()), "files": sorted(result.files)}
-        for name, result in built.items()
-    }
-    result = run_playbook(
-        EDGE_PLAYBOOK,
-        target.inventory,
-        {"pabx_edges": edges, "pabx_edge_reloads": list(RELOAD_COMMANDS)},
-        workdir,
-        limit=sorted(edges),
-        check=options.check,
-        forks=min(max(len(edges), 1), 20),
-        progress=say,
-    )
+    """The edge phase (pabx.deploy.edge): the edge map to every edge host, its tables reloaded
+    (no restart; a changed kamailio.cfg is reported as needing one). The local target writes the
+    files into its folder for each edge and says the reloads are SKIPPED."""
+    say(f"fase: edge ({', '.join(hosts)})")
+    staged = stage_edges(repo, hosts, workdir / "edges")
+    result = ship_edges(staged, target, workdir, check=options.check, progress=say)
     out: dict[str, ServerOutcome] = {}
-    for name in edges:
+    for name in staged:
         host = result.hosts.get(name)
         if host is None:
             out[name] = ServerOutcome(name, "not-run", error="not run")
             continue
         reloads = [str(r) for r in host.data.get("reloads") or []]
         restart = str(host.data.get("restart_required")).strip() == "True"
-        out[name] = ServerOutcome(name, host.outcome, revision, reloads, host.error, restart)
+        if restart:
+            say(f"{name:<16} kamailio.cfg changed: restart Kamailio to load it (apply never restarts it)")
+        out[name] = ServerOutcome(name, host.outcome, "", reloads, host.error, restart)
     return out
 
 

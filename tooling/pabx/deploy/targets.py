@@ -1,18 +1,20 @@
 """Where an apply goes: the servers of inventory/hosts.yml over SSH, or the local target (each
-server a folder on this machine, reached through Ansible's local connection) for `make demo`."""
+server, and each edge host, a folder on this machine, reached through Ansible's local connection)
+for `make demo`."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
 
+from pabx.edge.model import edge_hosts
 from pabx.loader.layout import HOSTS_FILE, state_dir
 from pabx.loader.repo import Repository
-from pabx.model.inventory import SERVER_GROUP
+from pabx.model.inventory import EDGE_GROUP, SERVER_GROUP
 
 
 class TargetKind(StrEnum):
@@ -25,6 +27,7 @@ class Target:
     kind: TargetKind
     inventory: Path  # the inventory file passed to Ansible
     roots: dict[str, Path]  # local target only: server -> its config directory
+    edge_roots: dict[str, Path] = field(default_factory=dict)  # local target only: edge -> its folder
 
     @property
     def is_local(self) -> bool:
@@ -51,10 +54,21 @@ def resolve_target(repo_root: Path, repo: Repository, kind: TargetKind | str) ->
         }
         for server, root in roots.items()
     }
-    for root in roots.values():
+    edge_roots = {edge: base / edge / "etc" / "kamailio" / "pabx" for edge in sorted(edge_hosts(repo))}
+    edges = {
+        edge: {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "pabx_kamailio_etc": str(root),
+            "pabx_kamcmd": "",  # no Kamailio here: the table reloads are SKIPPED
+        }
+        for edge, root in edge_roots.items()
+    }
+    for root in [*roots.values(), *edge_roots.values()]:
         root.mkdir(parents=True, exist_ok=True)
     inventory = base / "hosts.yml"
-    text = "# Written by pabx apply --target local: each server is a folder on this machine.\n"
-    text += yaml.safe_dump({"all": {"children": {SERVER_GROUP: {"hosts": hosts}}}}, sort_keys=True)
+    text = "# Written by pabx apply --target local: each server (and edge) is a folder on this machine.\n"
+    groups = {SERVER_GROUP: {"hosts": hosts}, **({EDGE_GROUP: {"hosts": edges}} if edges else {})}
+    text += yaml.safe_dump({"all": {"children": groups}}, sort_keys=True)
     inventory.write_text(text, encoding="utf-8")
-    return Target(kind, inventory, roots)
+    return Target(kind, inventory, roots, edge_roots)
