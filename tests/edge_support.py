@@ -65,6 +65,25 @@ class Fleet:
         return self.run / f"{server}.msg"
 
 
+def set_edges(
+    repo: Path,
+    edges: dict[str, dict[str, object]] | None,
+    servers: dict[str, dict[str, object]] | None = None,
+) -> None:
+    """Give the inventory exactly these edge hosts (None: no edge group) and merge `servers`'
+    host vars into the Asterisk servers'."""
+    hosts = repo / "inventory" / "hosts.yml"
+    data = yaml.safe_load(hosts.read_text(encoding="utf-8"))
+    children = data["all"]["children"]
+    children.pop("edge", None)
+    if edges is not None:
+        children["edge"] = {"hosts": edges}
+    for name, extra in (servers or {}).items():
+        children["asterisk"]["hosts"][name].update(extra)
+    header = "# yaml-language-server: $schema=../schemas/inventory.schema.json\n"
+    hosts.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
 def make_fleet(repo: Path, run: Path) -> Fleet:
     """Point the demo inventory's servers at loopback addresses and add an edge in front."""
     hosts = repo / "inventory" / "hosts.yml"

@@ -14,7 +14,7 @@ from pabx.loader import load_valid_repository
 from pabx.render import render_servers
 from pabx.render.secrets import Secrets
 from pabx.validate import validate_repository
-from tests.edge_support import EDGE, make_fleet
+from tests.edge_support import EDGE, make_fleet, set_edges
 
 
 def _fleet(repo: Path, tmp_path: Path) -> Path:
@@ -78,19 +78,11 @@ def _sections(text: str) -> dict[str, list[str]]:
     return out
 
 
-def _add_edge(repo: Path, address: str = "203.0.113.5") -> None:
-    hosts = repo / "inventory" / "hosts.yml"
-    hosts.write_text(
-        hosts.read_text(encoding="utf-8")
-        + f"    edge:\n      hosts:\n        edge-01: {{pabx_edge_address: {address}}}\n",
-        encoding="utf-8",
-    )
-
-
 def test_behind_an_edge_only_sip_entry_and_trunk_identity_change(demo_repo: Path) -> None:
+    set_edges(demo_repo, None)
     before, _ = load_valid_repository(demo_repo)
     plain = render_servers(before, Secrets(None))
-    _add_edge(demo_repo)
+    set_edges(demo_repo, {"edge-01": {"pabx_edge_address": "203.0.113.5"}})
     after, _ = load_valid_repository(demo_repo)
     edged = render_servers(after, Secrets(None))
     assert set(render_edges(after)) == {"edge-01"}
@@ -131,21 +123,12 @@ def test_behind_an_edge_only_sip_entry_and_trunk_identity_change(demo_repo: Path
 
 
 def test_a_server_names_its_edge_and_a_host_name_edge_gets_no_acl(demo_repo: Path) -> None:
-    _add_edge(demo_repo, "edge-a.pabx.example.com.br")
+    edges: dict[str, dict[str, object]] = {
+        "edge-01": {"pabx_edge_address": "edge-a.pabx.example.com.br"},
+        "edge-02": {"pabx_edge_address": "203.0.113.9", "pabx_edge_port": 5070},
+    }
+    set_edges(demo_repo, edges, {"pbx-rj-01": {"pabx_edge": "edge-02"}})
     hosts = demo_repo / "inventory" / "hosts.yml"
-    hosts.write_text(
-        hosts.read_text(encoding="utf-8")
-        + "        edge-02: {pabx_edge_address: 203.0.113.9, pabx_edge_port: 5070}\n",
-        encoding="utf-8",
-    )
-    text = hosts.read_text(encoding="utf-8")
-    hosts.write_text(
-        text.replace(
-            "          pabx_site: Rio de Janeiro/RJ\n",
-            "          pabx_site: Rio de Janeiro/RJ\n          pabx_edge: edge-02\n",
-        ),
-        encoding="utf-8",
-    )
     repo, _ = load_valid_repository(demo_repo)
     files = render_servers(repo, Secrets(None))
     sp, rj = files["pbx-sp-01"]["pjsip.conf"], files["pbx-rj-01"]["pjsip.conf"]
@@ -199,9 +182,8 @@ def test_validation_needs_every_server_reachable_from_the_edge(demo_repo: Path) 
     text = hosts.read_text(encoding="utf-8").replace(
         "          pabx_sip_address: sip-rj.pabx.example.com.br\n", ""
     )
-    hosts.write_text(
-        text + "    edge:\n      hosts:\n        edge-01: {pabx_edge_port: 5080}\n", encoding="utf-8"
-    )
+    hosts.write_text(text, encoding="utf-8")
+    set_edges(demo_repo, {"edge-01": {"pabx_edge_port": 5080}})
     found = _rules(demo_repo)
     ids = [rule for rule, _ in found]
     assert "edge-address" in ids  # the edge has no address of its own
@@ -224,6 +206,7 @@ def test_validation_refuses_two_servers_on_one_address(demo_repo: Path, tmp_path
 
 
 def test_no_edge_no_edge_rules(demo_repo: Path) -> None:
+    set_edges(demo_repo, None)
     assert _rules(demo_repo) == []
 
 
@@ -249,6 +232,7 @@ def test_pabx_fleet_reports_the_fill(demo_repo: Path, tmp_path: Path, runner: Cl
 def test_trace_did_shows_the_edge_hop_first(demo_repo: Path, tmp_path: Path, runner: CliRunner) -> None:
     import json
 
+    set_edges(demo_repo, None)
     plain = runner.invoke(main, ["trace", "--repo", str(demo_repo), "--did", "1130010000"])
     assert plain.exit_code == 0 and not plain.output.startswith("edge"), plain.output
     _fleet(demo_repo, tmp_path)

@@ -32,6 +32,7 @@ from pabx.render import render_servers
 from pabx.render.naming import trunk_endpoint
 from pabx.render.secrets import Secrets
 from tests.conftest import ROOT
+from tests.edge_support import set_edges
 
 RECORDED = Path(__file__).parent / "fixtures" / "asterisk" / "edge"
 REC: dict[str, Any] = json.loads((RECORDED / "recording.json").read_text(encoding="utf-8"))
@@ -56,11 +57,12 @@ LAB_EDITS = [
     ("inventory/trunks/claro-rj.yaml", r"^port: .*", "port: 5090"),
     ("inventory/trunks/claro-rj.yaml", r"^match: .*", "match: [127.0.0.4]"),
 ]  # fmt: skip
-LAB_EDGE = (
-    "    edge:\n      hosts:\n        edge-01:\n          pabx_edge_address: 127.0.0.50\n"
-    "          pabx_edge_port: 5060\n          pabx_kamailio_etc: /opt/pabxlab/edgelab/build/edge-01\n"
-    "          pabx_kamailio_ctl: unix:/tmp/edgelab.ctl\n"
-)
+LAB_EDGE = {
+    "pabx_edge_address": "127.0.0.50",
+    "pabx_edge_port": 5060,
+    "pabx_kamailio_etc": "/opt/pabxlab/edgelab/build/edge-01",
+    "pabx_kamailio_ctl": "unix:/tmp/edgelab.ctl",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Repository:
         edited = re.sub(pattern, replacement, text, count=1, flags=re.MULTILINE)
         assert edited != text, (rel, pattern)
         path.write_text(edited, encoding="utf-8")
-    with (root / "inventory" / "hosts.yml").open("a", encoding="utf-8") as fh:
-        fh.write(LAB_EDGE)
+    set_edges(root, {"edge-01": LAB_EDGE})
     loaded, _ = load_valid_repository(root)
     return loaded
 
