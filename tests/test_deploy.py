@@ -115,6 +115,7 @@ def _write_inventory(repo: Path, roots: dict[str, Path], ssh: SshServer) -> None
     server pbx-sp-02 takes tenant ana-ferreira and carries the SP trunks."""
     hosts_file = repo / "inventory" / "hosts.yml"
     data = yaml.safe_load(hosts_file.read_text())
+    data["all"]["children"].pop("edge", None)  # the servers' deploy; tests/test_deploy_edge.py has the edge
     hosts = data["all"]["children"]["asterisk"]["hosts"]
     hosts["pbx-sp-02"] = {**hosts["pbx-sp-01"], "pabx_site": "São Paulo/SP (2)"}
     ordered = {}

@@ -381,6 +381,7 @@ def test_plan_tariff_limits_and_classes(repo: Path) -> None:
 
 NEW_SERVER = (
     "        pbx-bh-01:\n          ansible_host: pbx-bh-01.pabx.example.com.br\n"
+    "          pabx_sip_address: sip-bh.pabx.example.com.br\n"
     "          pabx_capacity: {concurrent_calls: 40, tenants: 4}\n"
 )
 

@@ -83,6 +83,7 @@ def test_json_has_the_stable_shape(repo: Path) -> None:
         "gates",
         "changes",
         "servers",
+        "edge",
     }
     assert data["checksum"] == plan.checksum
     assert data["blocked"] is True

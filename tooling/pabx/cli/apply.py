@@ -118,6 +118,8 @@ def summary_lines(result: ApplyResult) -> list[str]:
         f"== apply {'(check mode) ' if result.not_recorded_reason == 'check mode' else ''}"
         f"of plan {plan.checksum[:12]} (revision {result.revision[:12]}, base {plan.base})",
     ]
+    edges = set(plan.edge.hosts) if plan.edge is not None else set()
+    reloads = "reloads SKIPPED (local target)" if result.target.is_local else "reloads"
     for name, server in result.servers.items():
         where = server.release or server.live
         line = f"{name:<16} {server.outcome:<16}"
@@ -125,11 +127,12 @@ def summary_lines(result: ApplyResult) -> list[str]:
             line += f" {where}"
         lines.append(line)
         if server.reloads:
-            lines.append(f"{'':<16} reloads: {', '.join(server.reloads)}")
+            lines.append(f"{'':<16} {reloads}: {', '.join(server.reloads)}")
         if server.live and server.outcome == "rolled-back":
             lines.append(f"{'':<16} live again: {server.live}")
         if server.restart_required:
-            lines.append(f"{'':<16} RESTART REQUIRED (a transport changed): not done by apply, schedule it")
+            why = "kamailio.cfg changed" if name in edges else "a transport changed"
+            lines.append(f"{'':<16} RESTART REQUIRED ({why}): not done by apply, schedule it")
         if server.error:
             lines.append(f"{'':<16} error: {server.error}")
     if result.recorded:
@@ -141,7 +144,7 @@ def summary_lines(result: ApplyResult) -> list[str]:
         lines.append(f"deploy records: none ({result.not_recorded_reason})")
     failed = result.failed
     lines.append(
-        f"{len(result.servers) - len(failed)} server(s) ok, {len(failed)} failed"
+        f"{len(result.servers) - len(failed)} host(s) ok, {len(failed)} failed"
         + (f": {', '.join(failed)}" if failed else "")
     )
     return lines
@@ -189,3 +192,5 @@ def demo_step(repo: Path) -> None:
         link = root / "pabx"
         where = os.readlink(link) if link.is_symlink() else "(nothing live)"
         click.echo(f"  {link} -> {where}")
+    for edge, folder in applied.target.edge_roots.items():
+        click.echo(f"edge map of {edge} (kamailio.cfg, db/ tables, dispatcher.list): {folder}")

@@ -32,6 +32,11 @@ def command(repo: Path) -> None:
     click.echo(f"valid: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
     click.echo("== pabx summary")
     click.echo("\n".join(summary_lines(loaded, report)))
+    from pabx.cli.fleet import fleet_lines
+    from pabx.edge.fill import fleet_fill
+
+    click.echo("\n== pabx fleet (the SIP edge and each server's fill)")
+    click.echo("\n".join(fleet_lines(*fleet_fill(loaded))))
 
     # -- e-mails (issue 6): welcome e-mails queued and sent to a local SMTP server -------------
     from pabx.cli.mail import demo_step as mail_demo_step

@@ -213,4 +213,5 @@ class Plan:
             "gates": [g.to_json() for g in self.gates],
             "changes": [c.to_json() for c in self.changes],
             "servers": {name: s.to_json() for name, s in sorted(self.servers.items())},
-        } | ({"edge": self.edge.to_json()} if self.edge is not None else {})
+            "edge": self.edge.to_json() if self.edge is not None else None,  # None: the fleet has no edge
+        }
