@@ -40,7 +40,7 @@ def test_plan_shows_the_edge_map_change_and_both_servers(
     assert "edge" in plan.checksum_body()
     result = runner.invoke(main, ["plan", "--repo", str(demo_repo)])
     assert result.exit_code == 0, result.output
-    assert "Edge SIP (edge-01): mapa muda" in result.output
+    assert "Edge SIP (edge-01): mapa muda (1 cliente, " in result.output
     assert "Cliente acme: pbx-sp-01 → pbx-rj-01" in result.output
     assert (
         "Ordem do apply: servidores novos (pbx-rj-01) → edge (edge-01) → limpeza dos servidores antigos (pbx-sp-01)"

@@ -107,6 +107,15 @@ class TextFormat:
         return lines
 
 
+# kind of edge map entry -> its label in the report (singular, plural), in the report's order
+EDGE_KINDS = (
+    ("tenant", "cliente", "clientes"),
+    ("did", "número", "números"),
+    ("server", "servidor", "servidores"),
+    ("carrier", "operadora", "operadoras"),
+)
+
+
 def edge_lines(plan: Plan, limit: int | None = None) -> list[str]:
     """The edge map change (DIDs and tenants changing server) and the order the apply follows."""
     edge = plan.edge
@@ -114,7 +123,11 @@ def edge_lines(plan: Plan, limit: int | None = None) -> list[str]:
         return []
     from pabx.edge.plan import apply_phases
 
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(edge.counts.items()))
+    counts = ", ".join(
+        f"{edge.counts[kind]} {one if edge.counts[kind] == 1 else many}"
+        for kind, one, many in EDGE_KINDS
+        if edge.counts.get(kind)
+    )
     lines = ["", f"Edge SIP ({', '.join(edge.hosts)}): mapa muda ({counts})"]
     shown = edge.changes if limit is None else edge.changes[:limit]
     lines += [f"  ~ {c.describe()}" for c in shown]
