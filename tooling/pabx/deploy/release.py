@@ -10,19 +10,21 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import tarfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pabx.errors import Severity
+from pabx.errors import InternalError, Severity, UserError
 from pabx.loader.repo import Repository
 from pabx.render import naming, render_servers, write_release
 from pabx.render.check import check_release, parse_release
 from pabx.render.lint import asterisklint, asterisklint_binary
 from pabx.render.output import manifest
 from pabx.render.secrets import Secrets
+from pabx.render.view import server_views
 
 PHONES_CONTEXT = "_phones"
 
@@ -81,46 +83,99 @@ def stage_releases(
 ) -> dict[str, StagedRelease]:
     """Render every (or `only` these) server's release into `dest/<server>/`, check and pack it.
 
-    The checks depend on the files alone, so a release whose content was checked before (its
-    checksum in `verified_cache`) is not checked again; asterisklint runs in threads beside the
-    parser checks (it is a child process: the two cores work at once).
+    Each server's release is rendered, checked and packed in a process of its own (one per core;
+    a single server is done here): the repository and the secrets reach the workers by fork, the
+    releases come back through a pipe; nothing is written outside `dest` (0700). The checks depend
+    on the files alone, so a release whose content was checked before (its checksum in
+    `verified_cache`) is not checked again; asterisklint runs in a thread beside the parser checks
+    (it is a child process: the cores work at once).
     """
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o700)  # the releases hold secrets
-    staged: dict[str, StagedRelease] = {}
-    for server, files in render_servers(repo, secrets, only=only).items():
+    servers = list(_servers(repo, only))
+    cached = _read_cache(verified_cache) if verify else {}
+    job = _Job(repo, secrets, revision, dest, verify, cached)
+    workers = min(len(servers), os.cpu_count() or 1)
+    if workers <= 1:
+        releases = [job.stage(server) for server in servers]
+    else:
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        )
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(job,)) as pool:
+            releases = list(pool.map(_stage_one, servers))
+    staged = {release.server: release for release in releases}
+    if verify and verified_cache is not None:
+        # only a clean release is remembered: a problem (asterisklint missing…) is looked at again
+        fresh: dict[str, list[str]] = {
+            r.checksum: [] for r in releases if r.checksum not in cached and not r.problems
+        }
+        _write_cache(verified_cache, {**cached, **fresh})
+    return staged
+
+
+def _servers(repo: Repository, only: list[str] | None) -> list[str]:
+    """The servers to stage, in render order (an unknown one is refused as render_servers does)."""
+    views = server_views(repo)
+    if only:
+        unknown = sorted(set(only) - set(views))
+        if unknown:
+            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(views)})")
+        return list(only)
+    return list(views)
+
+
+@dataclass
+class _Job:
+    """What every worker needs to stage a server (inherited by fork, never written to disk)."""
+
+    repo: Repository
+    secrets: Secrets
+    revision: str
+    dest: Path
+    verify: bool
+    cached: dict[str, list[str]]
+
+    def stage(self, server: str) -> StagedRelease:
+        files = render_servers(self.repo, self.secrets, only=[server])[server]
         checksum = content_checksum(files)
-        directory = dest / server
-        extra = {naming.MANIFEST: manifest(server, files, revision, secrets.masked)}
+        directory = self.dest / server
+        extra = {naming.MANIFEST: manifest(server, files, self.revision, self.secrets.masked)}
         write_release(directory, files, extra)
-        staged[server] = StagedRelease(
+        release = StagedRelease(
             server=server,
-            name=release_name(revision, checksum),
+            name=release_name(self.revision, checksum),
             checksum=checksum,
             files=files,
             directory=directory,
-            tarball=dest / f"{server}.tar.gz",
+            tarball=self.dest / f"{server}.tar.gz",
             contexts=_phone_contexts(files),
             endpoints=_endpoints(files),
         )
-    if verify:
-        cached = _read_cache(verified_cache)
-        todo = [r for r in staged.values() if r.checksum not in cached]
-        with ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1)) as pool:
-            linted = {r.server: pool.submit(_lint, r) for r in todo}
-            for release in staged.values():
-                if release.checksum in cached:
-                    release.problems = list(cached[release.checksum])
-                else:
+        if self.verify:
+            if checksum in self.cached:
+                release.problems = list(self.cached[checksum])
+            else:
+                with ThreadPoolExecutor(max_workers=1) as lint_pool:
+                    linted = lint_pool.submit(_lint, release)
                     release.problems = _parser_problems(release)
-            for server, future in linted.items():
-                staged[server].problems += future.result()
-        if verified_cache is not None:
-            # only a clean release is remembered: a problem (asterisklint missing…) is looked at again
-            _write_cache(verified_cache, {**cached, **{r.checksum: [] for r in todo if not r.problems}})
-    for release in staged.values():
+                    release.problems += linted.result()
         _pack(release.directory, release.tarball)
-    return staged
+        return release
+
+
+_JOB: _Job | None = None
+
+
+def _adopt(job: _Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _stage_one(server: str) -> StagedRelease:
+    if _JOB is None:
+        raise InternalError("release worker started without its job")
+    return _JOB.stage(server)
 
 
 def verify_release(release: StagedRelease, *, lint: bool = True) -> list[str]:
