@@ -19,6 +19,7 @@ from pathlib import Path
 import git
 from git.objects.fun import tree_entries_from_data
 
+from pabx import gitinfo
 from pabx.errors import UserError
 from pabx.loader.layout import DATA_FOLDERS
 
@@ -27,19 +28,7 @@ _TREE_MODE = stat.S_IFDIR
 
 
 def open_repo(root: Path) -> git.Repo:
-    try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise UserError(
-            f"{root} is not inside a git repository: a plan compares against git history"
-        ) from exc
-
-
-def _prefix(repo: git.Repo, root: Path) -> str:
-    """Where the pabx repository sits inside the git work tree ('' at its top, else 'sub/dir/')."""
-    top = Path(repo.working_tree_dir or root).resolve()
-    rel = root.resolve().relative_to(top).as_posix()
-    return "" if rel == "." else rel + "/"
+    return gitinfo.open_repo(root, "a plan compares against git history")
 
 
 def resolve_commit(repo: git.Repo, rev: str) -> git.Commit:
@@ -76,7 +65,7 @@ def tree_blobs(root: Path, rev: str, folders: Iterable[str] = SOURCE_FOLDERS) ->
     repo = open_repo(root)
     try:
         commit = resolve_commit(repo, rev)
-        prefix = _prefix(repo, root)
+        prefix = gitinfo.prefix_of(repo, root)
         out: dict[str, str] = {}
         for folder in folders:
             try:

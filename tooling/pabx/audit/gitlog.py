@@ -14,7 +14,9 @@ from pathlib import Path
 
 import git
 
+from pabx import gitinfo
 from pabx.errors import UserError
+from pabx.gitinfo import prefix_of
 
 ZERO = "0" * 40
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+)\b")
@@ -58,19 +60,7 @@ def pull_request_of(subject: str) -> int | None:
 
 
 def open_repo(root: Path) -> git.Repo:
-    try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise UserError(
-            f"{root} is not inside a git repository: the audit trail is read from git history"
-        ) from exc
-
-
-def prefix_of(repo: git.Repo, root: Path) -> str:
-    """Where the pabx repository sits inside the git work tree ('' at its top, else 'sub/dir/')."""
-    top = Path(repo.working_tree_dir or root).resolve()
-    rel = root.resolve().relative_to(top).as_posix()
-    return "" if rel == "." else rel + "/"
+    return gitinfo.open_repo(root, "the audit trail is read from git history")
 
 
 def shallow_boundary(repo: git.Repo) -> frozenset[str]:
