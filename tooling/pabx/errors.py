@@ -120,5 +120,13 @@ class UserError(Exception):
         self.problems = list(problems)
 
 
+def require_known(wanted: Iterable[str], known: Iterable[str]) -> None:
+    """A UserError naming the servers of `wanted` that are not in `known` (and the known ones)."""
+    names = list(known)
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(names)})")
+
+
 class InternalError(Exception):
     """A bug in pabx itself: shown with a traceback."""

@@ -25,7 +25,7 @@ from pabx.deploy.runner import HostResult, Progress, run_playbook
 from pabx.deploy.targets import Target, TargetKind, resolve_target
 from pabx.edge.model import edge_hosts
 from pabx.edge.plan import apply_phases
-from pabx.errors import UserError
+from pabx.errors import UserError, require_known
 from pabx.loader import load_valid_repository
 from pabx.loader.layout import state_dir
 from pabx.plan import Plan, compute_plan
@@ -112,9 +112,7 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
         raise UserError(f"{KEY_VARIABLE} is not set: apply ships the real passwords (plan needs no key)")
     repo, _ = load_valid_repository(root)
     target = resolve_target(root, repo, options.target)
-    unknown = sorted(set(options.servers) - set(repo.servers))
-    if unknown:
-        raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(repo.servers)})")
+    require_known(options.servers, repo.servers)
     selected = options.servers or sorted(repo.servers)
     revision = gitinfo.revision(root)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]

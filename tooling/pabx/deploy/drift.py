@@ -17,7 +17,7 @@ from pabx import gitinfo
 from pabx.deploy.release import stage_releases
 from pabx.deploy.runner import Progress, run_playbook
 from pabx.deploy.targets import TargetKind, resolve_target
-from pabx.errors import UserError
+from pabx.errors import UserError, require_known
 from pabx.loader import load_valid_repository
 from pabx.loader.layout import state_dir
 from pabx.render import naming
@@ -67,9 +67,7 @@ def drift(
     repo, _ = load_valid_repository(root)
     where = resolve_target(root, repo, target)
     selected = list(servers or []) or sorted(repo.servers)
-    unknown = sorted(set(selected) - set(repo.servers))
-    if unknown:
-        raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(repo.servers)})")
+    require_known(selected, repo.servers)
     revision = gitinfo.revision(root)
     workdir = state_dir(root) / "deploy" / "drift" / uuid.uuid4().hex[:8]
     try:

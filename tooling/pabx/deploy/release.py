@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pabx.errors import InternalError, Severity, UserError
+from pabx.errors import InternalError, Severity, require_known
 from pabx.loader.repo import Repository
 from pabx.render import naming, render_servers, write_release
 from pabx.render.check import check_release, parse_release
@@ -118,9 +118,7 @@ def _servers(repo: Repository, only: list[str] | None) -> list[str]:
     """The servers to stage, in render order (an unknown one is refused as render_servers does)."""
     views = server_views(repo)
     if only:
-        unknown = sorted(set(only) - set(views))
-        if unknown:
-            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(views)})")
+        require_known(only, views)
         return list(only)
     return list(views)
 

@@ -21,7 +21,7 @@ from typing import Any
 from pabx.deploy.records import utc_now
 from pabx.deploy.runner import Progress, run_playbook
 from pabx.deploy.targets import TargetKind, resolve_target
-from pabx.errors import UserError
+from pabx.errors import require_known
 from pabx.loader import load_valid_repository
 from pabx.loader.layout import state_dir
 
@@ -116,9 +116,7 @@ def collect_status(
     repo, _ = load_valid_repository(root)
     where = resolve_target(root, repo, target)
     selected = list(servers or []) or sorted(repo.servers)
-    unknown = sorted(set(selected) - set(repo.servers))
-    if unknown:
-        raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(repo.servers)})")
+    require_known(selected, repo.servers)
     workdir = state_dir(root) / "deploy" / "status" / uuid.uuid4().hex[:8]
     result = run_playbook(
         PLAYBOOK,

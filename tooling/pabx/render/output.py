@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pabx.errors import InternalError, UserError
+from pabx.errors import InternalError, require_known
 from pabx.loader.repo import Repository
 from pabx.render import naming
 from pabx.render.env import make_environment
@@ -45,9 +45,7 @@ def render_servers(
     """server -> {relative path: text} for every entry and tenant file (manifest excluded)."""
     views = server_views(repo)
     if only:
-        unknown = sorted(set(only) - set(views))
-        if unknown:
-            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(views)})")
+        require_known(only, views)
         views = {name: views[name] for name in only}
     rc = RenderContext(repo.root, make_environment(repo.root), secrets)
     out: dict[str, dict[str, str]] = {}
@@ -147,10 +145,7 @@ def render_repository(
 
     edges = edge_hosts(repo)
     if only:
-        unknown = sorted(set(only) - set(repo.servers) - set(edges))
-        if unknown:
-            known = [*repo.servers, *edges]
-            raise UserError(f"unknown server(s): {', '.join(unknown)} (known: {', '.join(known)})")
+        require_known(only, [*repo.servers, *edges])
     servers = sorted(s for s in only if s in repo.servers) if only else sorted(repo.servers)
     placement = Placement.of(repo)
     blobs = {path: doc.text_sha for path, doc in repo.docs.items()}
