@@ -24,6 +24,15 @@ def trunk_endpoint(trunk: str) -> str:
     return f"trunk_{trunk}"
 
 
+def is_ip(host: str) -> bool:
+    """An IP address (v4, or v6 with or without brackets), not a host name."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def set_id(peer: str) -> int:
     """A dispatcher set id stable for a peer's name (servers by host name, carriers `trunk_<name>`)."""
     return 1 + zlib.crc32(peer.encode("utf-8")) % SET_ID_SPACE
@@ -40,12 +49,7 @@ class Peer:
     @property
     def flags(self) -> int:
         """Dispatcher flags: a host name is resolved when used, not at load (16, no DNS at load)."""
-        host = self.uri.split(":", 2)[1]
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            return 16
-        return 0
+        return 0 if is_ip(self.uri.split(":", 2)[1]) else 16
 
 
 @dataclass
@@ -76,18 +80,9 @@ class EdgeProxy:
     address: str
     port: int
 
-    def uri(self, transport: str = "udp") -> str:
-        """The outbound proxy URI (loose routing: the request-URI keeps the carrier's host)."""
-        suffix = "" if transport == "udp" else f";transport={transport}"
-        return f"sip:{self.address}:{self.port};lr{suffix}"
-
     @property
     def is_ip(self) -> bool:
-        try:
-            ipaddress.ip_address(self.address)
-        except ValueError:
-            return False
-        return True
+        return is_ip(self.address)
 
 
 def server_edge(repo: Repository, server: str) -> EdgeProxy | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
-
-from pabx.edge.model import EdgeProxy
+from pabx.edge.model import EdgeProxy, is_ip
 from pabx.model import Trunk
 from pabx.model.trunk import Transport
 from pabx.render import naming
@@ -47,7 +45,7 @@ def generate(view: ServerView, rc: RenderContext) -> dict[str, str]:
 def server_sections(view: ServerView, rc: RenderContext) -> list[Section]:
     sections: list[Section] = []
     address = view.hostvars.pabx_sip_address
-    bind_host = address if address and _is_ip(address) else "0.0.0.0"
+    bind_host = address if address and is_ip(address) else "0.0.0.0"
     protocols = {Transport.UDP} | {t.transport for t in view.trunks.values()}
     for protocol in sorted(protocols, key=lambda p: p.value):
         port = view.hostvars.pabx_sip_port
@@ -205,11 +203,3 @@ def class_list(classes: object) -> str:
     """`/local_fixo/ldn_fixo/`: a list the dialplan tests with REGEX("/class/" ...)."""
     items = [token(c) for c in classes]  # type: ignore[attr-defined]
     return "/" + "/".join(items) + "/" if items else "/"
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
