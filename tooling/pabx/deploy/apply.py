@@ -136,10 +136,8 @@ def apply_repository(repo_root: Path, options: ApplyOptions, progress: Progress 
                 outcomes[server] = ServerOutcome(server, "failed", error="; ".join(release.problems[:3]))
         ready = [s for s in selected if s in staged and staged[s].verified]
         # with an edge map change: the servers gaining tenants, the edge, then the old servers' cleanup
-        phases = apply_phases(ready, plan.edge if not options.servers else None)
-        edges = sorted(edge_hosts(repo)) if not options.servers else []
-        if edges and "edge" not in dict(phases):
-            phases.append(("edge", edges))  # no map change: the edge is still shipped (and checked)
+        whole = not options.servers  # `--server X` ships servers only
+        phases = apply_phases(ready, plan.edge if whole else None, sorted(edge_hosts(repo)) if whole else [])
         stopped = ""
         for index, (label, members) in enumerate(phases):
             if label == "edge":

@@ -58,15 +58,19 @@ def plan_edge(base: Repository, head: Repository) -> EdgePlan | None:
     return EdgePlan(hosts, listed, len(changes) - len(listed), counts)
 
 
-def apply_phases(plan_servers: list[str], edge: EdgePlan | None) -> list[tuple[str, list[str]]]:
+def apply_phases(
+    plan_servers: list[str], edge: EdgePlan | None, edges: list[str] | None = None
+) -> list[tuple[str, list[str]]]:
     """The apply order: (phase label, servers or edge hosts) in the order to ship them.
 
-    Without an edge change every server goes in one phase, as before. With one: servers that
-    gain tenants or DIDs (and every server not losing any), then the edge hosts, then the
-    servers that only give tenants away (their cleanup).
+    Without an edge map change every server goes in one phase, as before, then the `edges` to
+    ship anyway (an apply keeps the edge's files as rendered even when the map is the same).
+    With one: servers that gain tenants or DIDs (and every server not losing any), then the
+    edge hosts, then the servers that only give tenants away (their cleanup).
     """
     if edge is None or not edge.changed:
-        return [("servidores", sorted(plan_servers))]
+        phases = [("servidores", sorted(plan_servers))]
+        return phases + ([("edge", sorted(edges))] if edges else [])
     losing_only = edge.losing() - edge.gaining()
     first = sorted(s for s in plan_servers if s not in losing_only)
     last = sorted(s for s in plan_servers if s in losing_only)
