@@ -38,6 +38,17 @@ class DeployRecord:
     def ok(self) -> bool:
         return self.result == OK
 
+    def to_json(self) -> dict[str, str]:
+        return {
+            "server": self.server,
+            "time": self.time.isoformat(),
+            "result": self.result,
+            "revision": self.revision,
+            "checksum": self.checksum,
+            "actor": self.actor,
+            "release": self.release,
+        }
+
 
 def _record(data: Any, annotated: str) -> DeployRecord:
     """One note line's object as a record; ValueError says what is wrong with it."""
@@ -95,3 +106,13 @@ def read_notes(repo: git.Repo, *, strict: bool) -> tuple[list[DeployRecord], int
                 continue
             found.append((record.time, len(found), record))
     return [record for _, _, record in sorted(found, key=lambda item: (item[0], item[1]))], bad
+
+
+def live_at(records: list[DeployRecord], when: dt.datetime | None = None) -> dict[str, DeployRecord]:
+    """server -> its latest successful record not after `when` (None: the latest of all); a
+    failed or rolled-back apply left the one before it live. `records` oldest first."""
+    live: dict[str, DeployRecord] = {}
+    for record in records:
+        if record.ok and (when is None or record.time <= when):
+            live[record.server] = record
+    return dict(sorted(live.items()))

@@ -44,32 +44,9 @@ def command(repo: Path, server: str | None, at: str | None, history: bool, fmt: 
     when = parse_time(at)
     if history:
         records = [r for r in read_records(repo) if server is None or r.server == server]
-        rows = [
-            {
-                "server": r.server,
-                "time": r.time.isoformat(),
-                "result": r.result,
-                "revision": r.revision,
-                "checksum": r.checksum,
-                "actor": r.actor,
-                "release": r.release,
-            }
-            for r in records
-            if when is None or r.time <= when
-        ]
+        rows = [r.to_json() for r in records if when is None or r.time <= when]
     else:
-        rows = [
-            {
-                "server": name,
-                "time": r.time.isoformat(),
-                "result": r.result,
-                "revision": r.revision,
-                "checksum": r.checksum,
-                "actor": r.actor,
-                "release": r.release,
-            }
-            for name, r in live_at(repo, when, server).items()
-        ]
+        rows = [r.to_json() for r in live_at(repo, when, server).values()]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -23,6 +23,7 @@ from typing import Any
 
 import git
 
+from pabx import deploynotes
 from pabx.errors import UserError
 from pabx.gitsource import open_repo
 from pabx.plan.records import NOTES_REF, DeployRecord, read_records
@@ -116,10 +117,5 @@ def live_at(
     when = at or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         raise UserError("a time needs its zone: 2026-05-01T14:00:00Z or 2026-05-01T11:00:00-03:00")
-    live: dict[str, DeployRecord] = {}
-    for record in read_records(repo_root):
-        if server is not None and record.server != server:
-            continue
-        if record.ok and record.time <= when:
-            live[record.server] = record
-    return dict(sorted(live.items()))
+    records = [r for r in read_records(repo_root) if server is None or r.server == server]
+    return deploynotes.live_at(records, when)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pabx.deploynotes import NOTES_REF, OK, DeployRecord, read_notes
+from pabx.deploynotes import NOTES_REF, OK, DeployRecord, live_at, read_notes
 from pabx.gitsource import open_repo
 
 __all__ = ["NOTES_REF", "OK", "DeployRecord", "live_revisions", "read_records"]
@@ -30,7 +30,5 @@ def live_revisions(root: Path, servers: list[str]) -> dict[str, str | None]:
     inventory (its plan deletes what it runs).
     """
     live: dict[str, str | None] = dict.fromkeys(servers)
-    for record in read_records(root):
-        if record.ok:
-            live[record.server] = record.revision
+    live.update({server: record.revision for server, record in live_at(read_records(root)).items()})
     return dict(sorted(live.items()))
